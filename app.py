@@ -1,0 +1,14 @@
+"""The Chalice app: wiring only. Routes live in chalicelib/api, handlers in chalicelib/events."""
+
+from chalice import Chalice
+
+from chalicelib.api import delivery_partners, docs, partnerships, schools
+from chalicelib.events import handlers
+
+app = Chalice(app_name="ecf-lp-api")
+app.experimental_feature_flags.update({"BLUEPRINTS"})
+
+for blueprint in (schools.bp, delivery_partners.bp, partnerships.bp, docs.bp):
+    app.register_blueprint(blueprint)
+
+handlers.register(app)

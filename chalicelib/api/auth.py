@@ -1,0 +1,41 @@
+"""Bearer token → lead provider. Done in the view, not an API Gateway authorizer, so the
+401 body is the reference one everywhere (local, tests and AWS)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.http import request_now, unauthorized
+from chalicelib.services import tokens
+from chalicelib.services.tokens import Caller
+
+
+def bearer_token(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() not in ("bearer", "token") or not value.strip():
+        return None
+    return value.strip()
+
+
+def authenticated(blueprint: Blueprint) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Resolve the caller and pass it to the view as its first argument; 401 otherwise."""
+
+    def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            request = blueprint.current_request
+            token = bearer_token((request.headers or {}).get("authorization"))
+            caller: Caller | None = tokens.authenticate(token, request_now(request)) if token else None
+            if caller is None:
+                return unauthorized()
+            return view(caller, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

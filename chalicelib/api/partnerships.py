@@ -1,0 +1,57 @@
+"""GET/POST /api/v3/partnerships/ecf and GET/PUT /api/v3/partnerships/ecf/{id}."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.api import http
+from chalicelib.api.auth import authenticated
+from chalicelib.serializers import v3
+from chalicelib.services import partnerships as service
+from chalicelib.services.tokens import Caller
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/api/v3/partnerships/ecf", methods=["GET"], content_types=http.ACCEPTED_CONTENT_TYPES)
+@http.handle_errors
+@authenticated(bp)
+def list_partnerships(caller: Caller) -> Response:
+    params = http.query(bp.current_request)
+    values = http.filters(params)
+    records = service.list_partnerships(
+        caller.lead_provider_id,
+        cohorts=http.cohort_list(values),
+        delivery_partner_ids=http.id_list(values, "delivery_partner_id"),
+        updated_since=http.updated_since(values),
+        order=http.order(params),
+        page=http.page(params),
+    )
+    return http.document({"data": [v3.partnership(r) for r in records]})
+
+
+@bp.route("/api/v3/partnerships/ecf/{partnership_id}", methods=["GET"], content_types=http.ACCEPTED_CONTENT_TYPES)
+@http.handle_errors
+@authenticated(bp)
+def show_partnership(caller: Caller, partnership_id: str) -> Response:
+    return http.document({"data": v3.partnership(service.get_partnership(caller.lead_provider_id, partnership_id))})
+
+
+@bp.route("/api/v3/partnerships/ecf", methods=["POST"], content_types=http.ACCEPTED_CONTENT_TYPES)
+@http.handle_errors
+@authenticated(bp)
+def create_partnership(caller: Caller) -> Response:
+    request = bp.current_request
+    attributes = http.json_body(request)
+    record = service.create_partnership(caller.lead_provider_id, attributes, http.request_now(request))
+    return http.document({"data": v3.partnership(record)})
+
+
+@bp.route("/api/v3/partnerships/ecf/{partnership_id}", methods=["PUT"], content_types=http.ACCEPTED_CONTENT_TYPES)
+@http.handle_errors
+@authenticated(bp)
+def update_partnership(caller: Caller, partnership_id: str) -> Response:
+    request = bp.current_request
+    attributes = http.json_body(request)
+    record = service.update_partnership(caller.lead_provider_id, partnership_id, attributes, http.request_now(request))
+    return http.document({"data": v3.partnership(record)})

@@ -1,0 +1,73 @@
+"""Every text the API and CLI show for a rule. Tests assert these word for word.
+
+The partnership texts are the mission text's (``partnerships-seed.md``); the
+request-shape texts are the real service's (``ecf-domain.md`` section 2.1).
+"""
+
+# --- POST /api/v3/partnerships/ecf -------------------------------------------------
+COHORT_BLANK = "Enter a '#/cohort'."
+COHORT_INVALID = "The '#/cohort' you have entered is invalid. Check cohort details and try again."
+SCHOOL_BLANK = "Enter a '#/school_id'."
+SCHOOL_INVALID = (
+    "The '#/school_id' you have entered is invalid. Check school details and try again. "
+    "Contact the DfE for support if you are unable to find the '#/school_id'."
+)
+SCHOOL_CIP_ONLY = (
+    "The school you have entered has not registered to deliver DfE-funded training. "
+    "Contact the school for more information."
+)
+SCHOOL_INELIGIBLE = (
+    "The school you have entered is currently ineligible for DfE funding. "
+    "Contact the school for more information."
+)
+ALREADY_CONFIRMED = "You are already in a confirmed partnership with this school for the entered cohort."
+RECRUITED_BY_OTHER_PROVIDER = (
+    "Another provider is in a confirmed partnership with the school for the cohort you entered. "
+    "Contact the school for more information."
+)
+SCHOOL_PROGRAMME_NOT_YET_CONFIRMED = (
+    "The school you have entered has not yet confirmed they will deliver DfE-funded training. "
+    "Contact the school for more information."
+)
+LEAD_PROVIDER_BLANK = "Enter a '#/lead_provider_id'."
+LEAD_PROVIDER_INVALID = "Enter a valid '#/lead_provider_id'."
+DELIVERY_PARTNER_BLANK = "Enter a '#/delivery_partner_id'."
+DELIVERY_PARTNER_INVALID = (
+    "The '#/delivery_partner_id' you have entered is invalid. Check delivery partner details and try again."
+)
+DELIVERY_PARTNER_NO_RELATIONSHIP = (
+    "The entered delivery partner is not recognised to be working in partnership with you for the given "
+    "cohort. Contact the DfE for more information."
+)
+
+# --- PUT /api/v3/partnerships/ecf/{id} ----------------------------------------------
+PARTNERSHIP_BLANK = "Enter a '#/partnership'."
+PARTNERSHIP_CHALLENGED = (
+    "Your update cannot be made as this partnership has been challenged by the school. If this partnership "
+    "has been challenged in error, submit a new partnership confirmation using the endpoint "
+    "POST /api/v3/partnerships/ecf."
+)
+RELATIONSHIP_ALREADY_EXISTS = (
+    "We are unable to process this request. You are already confirmed to be in partnership with the "
+    "entered delivery partner. Contact the DfE for support."
+)
+
+# --- Request shape, filters, pagination (ecf-domain.md 2.1) -------------------------
+BAD_REQUEST = "Bad request"
+BAD_PARAMETER = "Bad parameter"
+DATA_REQUIRED = "correct json data structure required. See API docs for reference"
+COHORT_FILTER_REQUIRED = "The filter '#/cohort' must be included in your request"
+UPDATED_SINCE_INVALID = "The filter '#/updated_since' must be a valid RCF3339 date"
+FILTER_NOT_A_HASH = "Filter must be a hash"
+PAGINATION_INVALID = (
+    "The '#/page[page]' and '#/page[per_page]' parameter values must be a valid number "
+    "(equal and more than 1)"
+)
+ACCESS_DENIED = "HTTP Token: Access denied"
+NOT_FOUND = "Resource not Found"
+INTERNAL_ERROR = "Internal server error"
+
+# --- School challenge (ecf-domain.md 3.4) ------------------------------------------
+CHALLENGE_REASON_REQUIRED = "Select a reason why you think this confirmation is incorrect"
+CHALLENGE_ALREADY_CHALLENGED = "This partnership has already been challenged"
+CHALLENGE_DEADLINE_PASSED = "The challenge deadline for this partnership has passed"

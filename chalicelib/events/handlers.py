@@ -1,0 +1,48 @@
+"""Stream and schedule handlers: decode the record, call a service. Registered by ``app.py``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from chalice import Chalice
+from chalice.app import DynamoDBEvent
+
+from chalicelib import config
+from chalicelib.services import audit
+
+log = logging.getLogger("ecf.events")
+
+# Deployed stages replace this with the table's real stream ARN ({"Fn::GetAtt": [...]}) in infra/.
+PARTNERSHIPS_STREAM_PLACEHOLDER = "arn:aws:dynamodb:eu-west-2:000000000000:table/partnerships/stream/placeholder"
+PARTNERSHIPS_STREAM_HANDLER = "on_partnership_change"
+
+
+def register(app: Chalice) -> None:
+    @app.on_dynamodb_record(
+        stream_arn=PARTNERSHIPS_STREAM_PLACEHOLDER,
+        batch_size=100,
+        starting_position="TRIM_HORIZON",
+        name=PARTNERSHIPS_STREAM_HANDLER,
+    )
+    def on_partnership_change(event: DynamoDBEvent) -> None:
+        """Audit every reported, re-reported, changed or challenged partnership (idempotent)."""
+        for record in event:
+            audit.partnership_changed(
+                event_name=record.event_name,
+                old=_image(record.old_image),
+                new=_image(record.new_image),
+            )
+
+
+def _image(image: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stream image in DynamoDB JSON → plain values (strings, numbers, bools, sets)."""
+    if not image:
+        return None
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    return {key: deserializer.deserialize(value) for key, value in image.items()}
+
+
+__all__ = ["register", "PARTNERSHIPS_STREAM_HANDLER", "config", "log"]

@@ -1,0 +1,38 @@
+from chalicelib.models.base import all_models, create_tables, rebind_all, table_models
+from chalicelib.models.tables import (
+    ApiToken,
+    CallOffContract,
+    Cohort,
+    CohortLeadProvider,
+    DeliveryPartner,
+    Event,
+    LeadProvider,
+    MentorCallOffContract,
+    Partnership,
+    ProviderRelationship,
+    Schedule,
+    School,
+    SchoolCohort,
+    Statement,
+)
+
+__all__ = [
+    "ApiToken",
+    "CallOffContract",
+    "Cohort",
+    "CohortLeadProvider",
+    "DeliveryPartner",
+    "Event",
+    "LeadProvider",
+    "MentorCallOffContract",
+    "Partnership",
+    "ProviderRelationship",
+    "Schedule",
+    "School",
+    "SchoolCohort",
+    "Statement",
+    "all_models",
+    "create_tables",
+    "rebind_all",
+    "table_models",
+]

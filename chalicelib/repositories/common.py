@@ -1,0 +1,133 @@
+"""Storage helpers shared by the repositories: transactions, batch reads, index paging."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.models.base import shared_connection
+
+M = TypeVar("M", bound=Model)
+
+BATCH_GET_MAX = 100
+# Keys read per index request while skipping to a deep page. A keys-only index
+# item here is ~100 bytes, so DynamoDB's 1 MB page holds about this many.
+SKIP_CHUNK = 10_000
+
+
+def transaction() -> TransactWrite:
+    return TransactWrite(connection=shared_connection())
+
+
+def condition_failed(error: Exception) -> bool:
+    """True when a write failed on its condition (not on throttling or a network error)."""
+    if isinstance(error, TransactWriteError):
+        reasons = getattr(error, "cancellation_reasons", None) or []
+        return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
+    if isinstance(error, PutError | UpdateError):
+        return error.cause_response_code == "ConditionalCheckFailedException"
+    return False
+
+
+def batch_get(model: type[M], keys: Sequence[Any]) -> dict[Any, M]:
+    """BatchGetItem in chunks of 100. Keys are hash keys or (hash, range) tuples."""
+    found: dict[Any, M] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), BATCH_GET_MAX):
+        chunk = unique[start : start + BATCH_GET_MAX]
+        for item in model.batch_get(chunk):
+            found[_key_of(model, item)] = item
+    return found
+
+
+def _key_of(model: type[Model], item: Model) -> Any:
+    hash_name = model._hash_keyname
+    range_name = model._range_keyname
+    if range_name:
+        return (getattr(item, hash_name), getattr(item, range_name))
+    return getattr(item, hash_name)
+
+
+def read_index_keys(
+    model: type[Model],
+    index_name: str,
+    hash_value: str,
+    *,
+    offset: int,
+    limit: int,
+    forward: bool = True,
+    range_condition: Condition | None = None,
+    filter_condition: Condition | None = None,
+    chunk: int = SKIP_CHUNK,
+) -> list[str]:
+    """Table hash keys of items ``[offset, offset + limit)`` of an index partition, in index order.
+
+    Reads keys only, ``chunk`` at a time, so reaching page N costs about one
+    request per ``chunk`` keys skipped, whatever the item sizes. Items a filter
+    drops still count as read but not as skipped.
+    """
+    connection = model._get_connection()
+    key_name = model._hash_keyname
+    wanted = offset + limit
+    seen = 0
+    out: list[str] = []
+    start_key: dict[str, Any] | None = None
+    while len(out) < limit:
+        # Read no more than the page still needs (plus a little for filtered items).
+        page_size = min(chunk, max(wanted - seen, 1) + (25 if filter_condition is not None else 0))
+        response = connection.query(
+            hash_value,
+            range_key_condition=range_condition,
+            filter_condition=filter_condition,
+            index_name=index_name,
+            scan_index_forward=forward,
+            limit=page_size,
+            exclusive_start_key=start_key,
+            attributes_to_get=[key_name],
+        )
+        for raw in response.get("Items", []):
+            if seen >= offset:
+                out.append(raw[key_name]["S"])
+                if len(out) >= limit:
+                    break
+            seen += 1
+        start_key = response.get("LastEvaluatedKey")
+        if not start_key:
+            break
+    return out
+
+
+def read_all_keys(
+    model: type[Model],
+    index_name: str,
+    hash_value: str,
+    *,
+    range_condition: Condition | None = None,
+    filter_condition: Condition | None = None,
+    attributes: Iterable[str] = (),
+    chunk: int = SKIP_CHUNK,
+) -> list[dict[str, Any]]:
+    """Every (projected) index item matching the conditions, raw, ``chunk`` keys per request."""
+    connection = model._get_connection()
+    names = [model._hash_keyname, *attributes]
+    out: list[dict[str, Any]] = []
+    start_key: dict[str, Any] | None = None
+    while True:
+        response = connection.query(
+            hash_value,
+            range_key_condition=range_condition,
+            filter_condition=filter_condition,
+            index_name=index_name,
+            limit=chunk,
+            exclusive_start_key=start_key,
+            attributes_to_get=names,
+        )
+        out.extend(response.get("Items", []))
+        start_key = response.get("LastEvaluatedKey")
+        if not start_key:
+            return out

@@ -1,0 +1,107 @@
+"""API tokens: issued once, stored only as a keyed hash, resolved per request with a short cache."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from chalicelib import config
+from chalicelib.models import ApiToken
+from chalicelib.repositories import providers as repo
+from chalicelib.services.providers import lead_provider_named
+
+TOKEN_BYTES = 15  # 20 URL-safe characters, as the real service issues
+LAST_USED_INTERVAL = timedelta(hours=1)
+
+_key_lock = threading.Lock()
+_key: list[bytes] = []
+
+
+def _hmac_key() -> bytes:
+    """The token key: from the environment, from SSM (deployed stages), or the local non-secret."""
+    with _key_lock:
+        if not _key:
+            settings = config.current()
+            if settings.token_key:
+                _key.append(settings.token_key.encode())
+            elif settings.token_key_parameter:
+                import boto3
+
+                ssm = boto3.client("ssm", region_name=settings.region)
+                value = ssm.get_parameter(Name=settings.token_key_parameter, WithDecryption=True)
+                _key.append(value["Parameter"]["Value"].encode())
+            elif settings.stage in config.NON_SECRET_KEY_STAGES:
+                _key.append(config.LOCAL_TOKEN_KEY.encode())
+            else:
+                raise RuntimeError("No token key: set TOKEN_HMAC_KEY or TOKEN_KEY_PARAMETER")
+        return _key[0]
+
+
+def reset_key() -> None:
+    with _key_lock:
+        _key.clear()
+    _cache.clear()
+
+
+def hash_token(token: str) -> str:
+    return hmac.new(_hmac_key(), token.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    lead_provider_id: str
+    lead_provider_name: str
+
+
+def create_token(lead_provider_name: str, now: datetime) -> IssuedToken:
+    provider = lead_provider_named(lead_provider_name)
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    repo.create_token(
+        ApiToken(
+            hashed_token=hash_token(token),
+            lead_provider_id=provider.id,
+            lead_provider_name=provider.name,
+            created_at=now,
+        )
+    )
+    return IssuedToken(token=token, lead_provider_id=provider.id, lead_provider_name=provider.name)
+
+
+@dataclass(frozen=True)
+class Caller:
+    lead_provider_id: str
+    lead_provider_name: str
+
+
+# hashed token -> (caller or None, expires at monotonic seconds)
+_cache: dict[str, tuple[Caller | None, float]] = {}
+
+
+def authenticate(token: str | None, now: datetime) -> Caller | None:
+    """Resolve a bearer token. Results (hits and misses) are cached per process for a short time."""
+    if not token or len(token) > 512:
+        return None
+    digest = hash_token(token)
+    ttl = config.current().auth_cache_seconds
+    cached = _cache.get(digest)
+    if cached is not None and cached[1] > time.monotonic():
+        return cached[0]
+    record = repo.get_token(digest)
+    caller = Caller(record.lead_provider_id, record.lead_provider_name) if record else None
+    if record is not None and (record.last_used_at is None or record.last_used_at < now - LAST_USED_INTERVAL):
+        repo.touch_token(digest, now, now - LAST_USED_INTERVAL)
+    if ttl > 0:
+        if len(_cache) > 10_000:
+            _cache.clear()
+        _cache[digest] = (caller, time.monotonic() + ttl)
+    return caller
+
+
+def clear_cache() -> None:
+    _cache.clear()

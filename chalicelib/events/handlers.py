@@ -8,7 +8,6 @@ from typing import Any
 from chalice import Chalice
 from chalice.app import DynamoDBEvent
 
-from chalicelib import config
 from chalicelib.services import audit
 
 log = logging.getLogger("ecf.events")
@@ -16,6 +15,13 @@ log = logging.getLogger("ecf.events")
 # Deployed stages replace this with the table's real stream ARN ({"Fn::GetAtt": [...]}) in infra/.
 PARTNERSHIPS_STREAM_PLACEHOLDER = "arn:aws:dynamodb:eu-west-2:000000000000:table/partnerships/stream/placeholder"
 PARTNERSHIPS_STREAM_HANDLER = "on_partnership_change"
+
+
+def stream_handlers() -> dict[str, type]:
+    """Handler name → the model whose table's stream feeds it (for the local poller and infra tests)."""
+    from chalicelib.models import Partnership
+
+    return {PARTNERSHIPS_STREAM_HANDLER: Partnership}
 
 
 def register(app: Chalice) -> None:
@@ -44,5 +50,3 @@ def _image(image: dict[str, Any] | None) -> dict[str, Any] | None:
     deserializer = TypeDeserializer()
     return {key: deserializer.deserialize(value) for key, value in image.items()}
 
-
-__all__ = ["register", "PARTNERSHIPS_STREAM_HANDLER", "config", "log"]

@@ -92,9 +92,9 @@ def stamp(partnership: Partnership, now: datetime) -> None:
 def save_reported(partnership: Partnership, *, is_new: bool, school: School, now: datetime) -> None:
     """Write a reported (confirmed) partnership, all or nothing.
 
-    The school cohort's ``active_partnership_id`` is set only where it is free
-    (or already this row): two reports for one school and cohort can never
-    both succeed. The provider relationship must still be live, the school's
+    The school cohort's ``active_partnership_id`` is set only where it is free:
+    two reports for one school and cohort can never both succeed (a reported
+    row is always new, challenged or a relationship row, so never the holder). The provider relationship must still be live, the school's
     list keys move, and a new school cohort starts as provider-led.
     """
     stamp(partnership, now)
@@ -115,12 +115,7 @@ def save_reported(partnership: Partnership, *, is_new: bool, school: School, now
                 tx.save(partnership, condition=Partnership.id.does_not_exist())
             else:
                 tx.save(partnership)  # version condition: nobody changed it since we read it
-            tx.update(
-                school_cohort,
-                actions=sc_actions,
-                condition=SchoolCohort.active_partnership_id.does_not_exist()
-                | (SchoolCohort.active_partnership_id == partnership.id),
-            )
+            tx.update(school_cohort, actions=sc_actions, condition=SchoolCohort.active_partnership_id.does_not_exist())
             tx.update(
                 School(id=school.id),
                 actions=[

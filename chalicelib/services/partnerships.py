@@ -115,6 +115,9 @@ def _plan_report(
         ),
         None,
     ) or next((r for r in rows if not r.relationship and r.lead_provider_id == lead_provider_id), None)
+    if row is not None and not row.relationship and not row.challenge_reason:
+        # Our own confirmed row appeared after the school check read the school cohort (a concurrent report).
+        raise ValidationFailed({"school_id": [m.ALREADY_CONFIRMED]})
     is_new = row is None
     if row is None:
         row = Partnership(

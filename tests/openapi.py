@@ -1,0 +1,75 @@
+"""Validate response bodies against the reference OpenAPI documents (../shared/reference)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openapi_schema_validator import OAS30Validator
+
+REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
+
+
+def reference_available() -> bool:
+    return (REFERENCE / "ecf-api-v3.openapi.json").is_file()
+
+
+@lru_cache(maxsize=4)
+def spec(version: str) -> dict[str, Any]:
+    path = REFERENCE / f"ecf-api-{version}.openapi.json"
+    if not path.is_file():
+        pytest.skip(f"reference OpenAPI file {path} is absent (it lives in ../shared/reference beside the project)")
+    document = json.loads(path.read_text())
+    _allow_null_in_nullable_enums(document)
+    return document
+
+
+def _allow_null_in_nullable_enums(node: Any) -> None:
+    """The reference marks some enums nullable without listing null; the real API sends null there."""
+    if isinstance(node, dict):
+        if node.get("nullable") and isinstance(node.get("enum"), list) and None not in node["enum"]:
+            node["enum"].append(None)
+        for value in node.values():
+            _allow_null_in_nullable_enums(value)
+    elif isinstance(node, list):
+        for value in node:
+            _allow_null_in_nullable_enums(value)
+
+
+def _match_path(document: dict[str, Any], path: str) -> str:
+    path = path.split("?")[0]
+    for template in document["paths"]:
+        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+        if re.match(pattern, path):
+            # Prefer literal templates (e.g. /transfers) over {id} ones.
+            literal = [t for t in document["paths"] if t == path]
+            return literal[0] if literal else template
+    raise AssertionError(f"{path} is not in the reference API")
+
+
+def response_schema(version: str, method: str, path: str, status: int) -> dict[str, Any]:
+    document = spec(version)
+    operation = document["paths"][_match_path(document, path)][method.lower()]
+    responses = operation["responses"]
+    if str(status) not in responses:
+        raise AssertionError(f"{method} {path}: status {status} is not documented ({sorted(responses)})")
+    content = responses[str(status)].get("content", {})
+    media = content.get("application/json") or next(iter(content.values()), None)
+    assert media is not None, f"{method} {path} {status}: no documented body"
+    schema = copy.deepcopy(media["schema"])
+    schema["components"] = document["components"]
+    return schema
+
+
+def assert_valid(version: str, method: str, path: str, response: Any) -> dict[str, Any]:
+    """Validate a chalice test-client response: status documented, body matches, JSON:API content type."""
+    body = json.loads(response.body) if response.body else None
+    schema = response_schema(version, method, path, response.status_code)
+    OAS30Validator(schema).validate(body)
+    assert response.headers.get("Content-Type") == "application/vnd.api+json"
+    return body

@@ -1,0 +1,149 @@
+"""Write the service's own OpenAPI document (chalicelib/openapi/v3.json).
+
+It is the reference contract (../shared/reference/ecf-api-v3.openapi.json)
+cut down to the endpoints this service implements, with the errata that
+ecf-domain.md lists made explicit: bodies are served as
+application/vnd.api+json, error lists are named ``errors``, 404 bodies are
+``{"error": ...}``, nullable enums admit null, and the 400 responses are
+documented. Run it after implementing an endpoint: `python tools/build_openapi.py`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT.parent / "shared" / "reference" / "ecf-api-v3.openapi.json"
+OUTPUT = ROOT / "chalicelib" / "openapi" / "v3.json"
+JSONAPI = "application/vnd.api+json"
+
+IMPLEMENTED = {
+    "/api/v3/schools/ecf": ["get"],
+    "/api/v3/schools/ecf/{id}": ["get"],
+    "/api/v3/delivery-partners": ["get"],
+    "/api/v3/delivery-partners/{id}": ["get"],
+    "/api/v3/partnerships/ecf": ["get", "post"],
+    "/api/v3/partnerships/ecf/{id}": ["get", "put"],
+}
+
+ERRORS = {
+    "type": "object",
+    "required": ["errors"],
+    "properties": {
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["title", "detail"],
+                "properties": {"title": {"type": "string"}, "detail": {"type": "string"}},
+            },
+        }
+    },
+}
+NOT_FOUND = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "string", "example": "Resource not Found"}},
+}
+
+
+def _refs(node: object, found: set[str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            found.add(ref.rsplit("/", 1)[1])
+        for value in node.values():
+            _refs(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, found)
+
+
+def _nullable_enums(node: object) -> None:
+    if isinstance(node, dict):
+        if node.get("nullable") and isinstance(node.get("enum"), list) and None not in node["enum"]:
+            node["enum"].append(None)
+        for value in node.values():
+            _nullable_enums(value)
+    elif isinstance(node, list):
+        for value in node:
+            _nullable_enums(value)
+
+
+def build(reference: dict) -> dict:
+    paths: dict = {}
+    for path, methods in IMPLEMENTED.items():
+        paths[path] = {}
+        for method in methods:
+            operation = copy.deepcopy(reference["paths"][path][method])
+            # The reference reuses operation ids between list and show; ours must be unique.
+            slug = path.removeprefix("/api/v3/").replace("{id}", "by_id").replace("/", "_").replace("-", "_")
+            operation["operationId"] = f"{method}_{slug}"
+            for response in operation["responses"].values():
+                content = response.get("content")
+                if content and "application/json" in content:
+                    response["content"] = {JSONAPI: content.pop("application/json")}
+            operation["responses"]["400"] = {
+                "description": "Bad request (filters, pagination or body structure)",
+                "content": {JSONAPI: {"schema": {"$ref": "#/components/schemas/JsonApiErrors"}}},
+            }
+            if "404" in operation["responses"]:
+                operation["responses"]["404"]["content"] = {
+                    JSONAPI: {"schema": {"$ref": "#/components/schemas/ResourceNotFound"}}
+                }
+            if "422" in operation["responses"]:
+                operation["responses"]["422"]["content"] = {
+                    JSONAPI: {"schema": {"$ref": "#/components/schemas/JsonApiErrors"}}
+                }
+            body = operation.get("requestBody", {}).get("content")
+            if body and "application/json" in body:
+                body[JSONAPI] = body["application/json"]
+            paths[path][method] = operation
+    names: set[str] = set()
+    _refs(paths, names)
+    names -= {"JsonApiErrors", "ResourceNotFound"}
+    schemas = reference["components"]["schemas"]
+    pending = set(names)
+    while pending:
+        name = pending.pop()
+        more: set[str] = set()
+        _refs(schemas[name], more)
+        pending |= more - names
+        names |= more
+    components = {
+        "securitySchemes": copy.deepcopy(reference["components"].get("securitySchemes", {})),
+        "schemas": {name: copy.deepcopy(schemas[name]) for name in sorted(names)},
+    }
+    components["schemas"]["JsonApiErrors"] = ERRORS
+    components["schemas"]["ResourceNotFound"] = NOT_FOUND
+    document = {
+        "openapi": reference["openapi"],
+        "info": {
+            "title": "Lead Provider API (ECF) — partnerships",
+            "version": "v3",
+            "description": "The v3 endpoints this service implements; the contract of DfE's ECF lead provider API.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": components,
+        "security": copy.deepcopy(reference.get("security", [])),
+    }
+    _nullable_enums(document)
+    return document
+
+
+def main() -> int:
+    if not REFERENCE.is_file():
+        print(f"reference OpenAPI file not found at {REFERENCE}", file=sys.stderr)
+        return 1
+    document = build(json.loads(REFERENCE.read_text()))
+    OUTPUT.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    print(f"wrote {OUTPUT.relative_to(ROOT)} ({len(document['paths'])} paths)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

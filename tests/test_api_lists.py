@@ -35,7 +35,9 @@ def ids(body):
 # --------------------------------------------------------------------------- auth
 
 
-@pytest.mark.parametrize("path", [*LIST_PATHS, f"{SCHOOLS}/{uuid.uuid4()}?filter[cohort]=2024", f"{DPS}/{uuid.uuid4()}"])
+@pytest.mark.parametrize(
+    "path", [*LIST_PATHS, f"{SCHOOLS}/{uuid.uuid4()}?filter[cohort]=2024", f"{DPS}/{uuid.uuid4()}"]
+)
 @pytest.mark.parametrize("header", [None, "Bearer nope", "Bearer ", "Basic abc", "garbage"])
 def test_missing_or_bad_token_is_401(setup, path, header):
     headers = {} if header is None else {"Authorization": header}
@@ -112,8 +114,8 @@ def test_school_attributes(setup):
             "cohort": "2024",
             "in_partnership": False,
             "induction_programme_choice": "not_yet_known",
-            "created_at": "2024-06-01T12:00:0%d.000Z" % (world._tick,),
-            "updated_at": "2024-06-01T12:00:0%d.000Z" % (world._tick,),
+            "created_at": f"2024-06-01T12:00:0{world._tick}.000Z",
+            "updated_at": f"2024-06-01T12:00:0{world._tick}.000Z",
         },
     }
     school_service.set_programme_choice(school.urn, 2024, "school_led", datetime(2024, 7, 1, tzinfo=UTC))
@@ -273,7 +275,9 @@ def test_partnerships_list_filters_sort_and_pages(setup):
     paged = [ids(api.get_ok(f"{PARTNERSHIPS}?page[per_page]=3&page[page]={n}")) for n in (1, 2, 3)]
     assert paged == [made[:3], made[3:], []]
     # A challenge bumps updated_at: incremental sync sees it.
-    partnership_service.challenge_partnership(made[1], "mistake", datetime(2030, 1, 1, tzinfo=UTC), ignore_deadline=True)
+    partnership_service.challenge_partnership(
+        made[1], "mistake", datetime(2030, 1, 1, tzinfo=UTC), ignore_deadline=True
+    )
     since = api.get_ok(f"{PARTNERSHIPS}?filter[updated_since]=2029-12-31T00:00:00Z")
     assert ids(since) == [made[1]]
     assert ids(api.get_ok(f"{PARTNERSHIPS}?sort=-updated_at"))[0] == made[1]

@@ -259,7 +259,9 @@ def test_a_challenged_row_is_reused_and_unchallenged(setup):
 def test_challenged_partnership_of_another_provider_does_not_block(setup):
     school = setup["world"].school()
     theirs = setup["other_api"].send_ok("POST", PATH, partnership_payload("2024", school.id, setup["other_dp"].id))
-    partnership_service.challenge_partnership(theirs["data"]["id"], "another_provider", datetime(2024, 6, 2, tzinfo=UTC))
+    partnership_service.challenge_partnership(
+        theirs["data"]["id"], "another_provider", datetime(2024, 6, 2, tzinfo=UTC)
+    )
     setup["api"].send_ok("POST", PATH, partnership_payload("2024", school.id, setup["dp"].id))
 
 
@@ -303,7 +305,7 @@ def test_update_to_the_same_partner_changes_nothing(setup):
 def test_update_validation(setup, dp_key, message):
     school = setup["world"].school()
     created = setup["api"].send_ok("POST", PATH, partnership_payload("2024", school.id, setup["dp"].id))["data"]
-    value = {None: None, "": "", "random": str(uuid.uuid4())}.get(dp_key, None)
+    value = {None: None, "": "", "random": str(uuid.uuid4())}.get(dp_key)
     if dp_key == "other_dp":
         value = setup["other_dp"].id
     response = setup["api"].send("PUT", f"{PATH}/{created['id']}", update_payload(value))
@@ -354,6 +356,9 @@ def test_malformed_bodies_are_400(setup, raw):
 def test_json_content_type_is_accepted_too(setup):
     school = setup["world"].school()
     response = setup["api"].send(
-        "POST", PATH, partnership_payload("2024", school.id, setup["dp"].id), headers={"Content-Type": "application/json"}
+        "POST",
+        PATH,
+        partnership_payload("2024", school.id, setup["dp"].id),
+        headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 200

@@ -54,7 +54,9 @@ def reported(world):
     dp = world.delivery_partner(lp, [2024])
     dp2 = world.delivery_partner(lp, [2024])
     school = world.school()
-    record = service.create_partnership(lp.id, {"cohort": "2024", "school_id": school.id, "delivery_partner_id": dp.id}, NOW)
+    record = service.create_partnership(
+        lp.id, {"cohort": "2024", "school_id": school.id, "delivery_partner_id": dp.id}, NOW
+    )
     return lp, dp, dp2, record
 
 

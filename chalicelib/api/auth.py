@@ -30,7 +30,7 @@ def authenticated(blueprint: Blueprint) -> Callable[[Callable[..., Response]], C
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
             request = blueprint.current_request
-            token = bearer_token((request.headers or {}).get("authorization"))
+            token = bearer_token(request.headers.get("authorization") if request.headers else None)
             caller: Caller | None = tokens.authenticate(token, request_now(request)) if token else None
             if caller is None:
                 return unauthorized()

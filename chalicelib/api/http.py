@@ -25,7 +25,7 @@ log = logging.getLogger("ecf.api")
 
 
 def document(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    merged = {"Content-Type": JSONAPI}
+    merged: dict[str, str | list[str]] = {"Content-Type": JSONAPI}
     if headers:
         merged.update(headers)
     return Response(body=json.dumps(body, separators=(",", ":")), status_code=status, headers=merged)
@@ -59,7 +59,7 @@ def handle_errors(view: Callable[..., Response]) -> Callable[..., Response]:
             return not_found()
         except Conflict as error:
             return errors("Conflict", str(error), 409)
-        except Exception:  # noqa: BLE001 - the last line of defence: never Chalice's body, never a trace
+        except Exception:
             log.exception("unhandled error")
             return document({"error": m.INTERNAL_ERROR}, 500)
 
@@ -71,7 +71,7 @@ def handle_errors(view: Callable[..., Response]) -> Callable[..., Response]:
 
 def request_now(request: Request) -> datetime:
     """The server's notion of now; ``X-With-Server-Date`` moves it outside production."""
-    header = (request.headers or {}).get("x-with-server-date")
+    header = request.headers.get("x-with-server-date") if request.headers else None
     if header and config.current().allow_server_date_override:
         parsed = parse_timestamp(header)
         if parsed is None:
@@ -98,7 +98,7 @@ def json_body(request: Request) -> dict[str, Any]:
 
 
 def query(request: Request) -> dict[str, str]:
-    params = request.query_params or {}
+    params: Mapping[str, str] = request.query_params or {}
     return {k: v for k, v in params.items()}
 
 

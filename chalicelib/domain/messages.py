@@ -17,8 +17,7 @@ SCHOOL_CIP_ONLY = (
     "Contact the school for more information."
 )
 SCHOOL_INELIGIBLE = (
-    "The school you have entered is currently ineligible for DfE funding. "
-    "Contact the school for more information."
+    "The school you have entered is currently ineligible for DfE funding. Contact the school for more information."
 )
 ALREADY_CONFIRMED = "You are already in a confirmed partnership with this school for the entered cohort."
 RECRUITED_BY_OTHER_PROVIDER = (
@@ -60,8 +59,7 @@ COHORT_FILTER_REQUIRED = "The filter '#/cohort' must be included in your request
 UPDATED_SINCE_INVALID = "The filter '#/updated_since' must be a valid RCF3339 date"
 FILTER_NOT_A_HASH = "Filter must be a hash"
 PAGINATION_INVALID = (
-    "The '#/page[page]' and '#/page[per_page]' parameter values must be a valid number "
-    "(equal and more than 1)"
+    "The '#/page[page]' and '#/page[per_page]' parameter values must be a valid number (equal and more than 1)"
 )
 ACCESS_DENIED = "HTTP Token: Access denied"
 NOT_FOUND = "Resource not Found"

@@ -30,9 +30,7 @@ def in_england(facts: SchoolFacts) -> bool:
 
 def is_eligible(facts: SchoolFacts) -> bool:
     return (
-        is_open(facts)
-        and in_england(facts)
-        and (facts.type_code in ELIGIBLE_TYPE_CODES or facts.section_41_approved)
+        is_open(facts) and in_england(facts) and (facts.type_code in ELIGIBLE_TYPE_CODES or facts.section_41_approved)
     )
 
 
@@ -54,7 +52,5 @@ def listed_by_eligibility(facts: SchoolFacts) -> bool:
 def should_stage(facts: SchoolFacts) -> bool:
     """GIAS rows the importer keeps: English, and eligible type, CIP-only type or section 41."""
     return in_england(facts) and (
-        facts.type_code in ELIGIBLE_TYPE_CODES
-        or facts.type_code in CIP_ONLY_TYPE_CODES
-        or facts.section_41_approved
+        facts.type_code in ELIGIBLE_TYPE_CODES or facts.type_code in CIP_ONLY_TYPE_CODES or facts.section_41_approved
     )

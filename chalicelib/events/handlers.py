@@ -49,4 +49,3 @@ def _image(image: dict[str, Any] | None) -> dict[str, Any] | None:
 
     deserializer = TypeDeserializer()
     return {key: deserializer.deserialize(value) for key, value in image.items()}
-

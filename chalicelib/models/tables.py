@@ -20,6 +20,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
+
 from chalicelib.models.base import BaseMeta, BaseModel, register
 
 STREAM = "NEW_AND_OLD_IMAGES"

@@ -52,4 +52,6 @@ def contracts_of(year: int) -> list[str]:
     """Lead provider ids with a call-off contract in the cohort."""
     from chalicelib.models import CallOffContract
 
-    return [c.lead_provider_id for c in CallOffContract.query(cohort_pk(year), CallOffContract.sk.startswith("CONTRACT#"))]
+    return [
+        c.lead_provider_id for c in CallOffContract.query(cohort_pk(year), CallOffContract.sk.startswith("CONTRACT#"))
+    ]

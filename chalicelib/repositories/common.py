@@ -46,10 +46,10 @@ def batch_get(model: type[M], keys: Sequence[Any]) -> dict[Any, M]:
 
 
 def _key_of(model: type[Model], item: Model) -> Any:
-    hash_name = model._hash_keyname
+    hash_name = str(model._hash_keyname)
     range_name = model._range_keyname
     if range_name:
-        return (getattr(item, hash_name), getattr(item, range_name))
+        return (getattr(item, hash_name), getattr(item, str(range_name)))
     return getattr(item, hash_name)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import Conflict
@@ -94,13 +95,14 @@ def save_reported(partnership: Partnership, *, is_new: bool, school: School, now
 
     The school cohort's ``active_partnership_id`` is set only where it is free:
     two reports for one school and cohort can never both succeed (a reported
-    row is always new, challenged or a relationship row, so never the holder). The provider relationship must still be live, the school's
-    list keys move, and a new school cohort starts as provider-led.
+    row is always new, challenged or a relationship row, so never the holder).
+    The provider relationship must still be live, the school's list keys
+    move, and a new school cohort starts as provider-led.
     """
     stamp(partnership, now)
     cohort = int(partnership.cohort)
     school_cohort = SchoolCohort(school_id=school.id, cohort=cohort)
-    sc_actions = [
+    sc_actions: list[Action] = [
         SchoolCohort.active_partnership_id.set(partnership.id),
         SchoolCohort.active_lead_provider_id.set(partnership.lead_provider_id),
         SchoolCohort.induction_programme_choice.set(FIP),
@@ -152,12 +154,16 @@ def save_challenged(
     partnership.challenge_reason = reason
     partnership.challenged_at = now
     stamp(partnership, now)
-    school_actions = [School.updated_at.set(now), School.uk.set(sort_key(now, school.id)), School.pc.delete({cohort})]
+    school_actions: list[Action] = [
+        School.updated_at.set(now),
+        School.uk.set(sort_key(now, school.id)),
+        School.pc.delete({cohort}),
+    ]
     try:
         with transaction() as tx:
             tx.save(partnership, condition=Partnership.challenge_reason.does_not_exist())
             if holds_lock:
-                sc_actions = [
+                sc_actions: list[Action] = [
                     SchoolCohort.active_partnership_id.remove(),
                     SchoolCohort.active_lead_provider_id.remove(),
                     SchoolCohort.updated_at.set(now),

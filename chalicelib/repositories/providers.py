@@ -97,7 +97,9 @@ def relationships_of_delivery_partner(delivery_partner_id: str) -> list[Provider
 
 def upsert_relationship(relationship: ProviderRelationship, now: datetime) -> bool:
     """Create the relationship, or revive a discarded one. False if it was already live."""
-    existing = get_relationship(relationship.lead_provider_id, relationship.delivery_partner_id, relationship.cohort)
+    existing = get_relationship(
+        relationship.lead_provider_id, relationship.delivery_partner_id, int(relationship.cohort)
+    )
     if existing is not None:
         return False
     relationship.discarded_at = None

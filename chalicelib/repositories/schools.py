@@ -103,8 +103,10 @@ def save_new_schools(schools: Sequence[School]) -> None:
 
 def update_gias_fields(school_id: str, fields: dict[str, object], now: datetime) -> None:
     """Change the GIAS fields of an existing school, leaving its partnership keys alone."""
-    actions = [getattr(School, key).set(value) if value is not None else getattr(School, key).remove()
-               for key, value in fields.items()]
+    actions = [
+        getattr(School, key).set(value) if value is not None else getattr(School, key).remove()
+        for key, value in fields.items()
+    ]
     actions += [School.updated_at.set(now), School.uk.set(sort_key(now, school_id))]
     if fields.get("elig"):
         actions.append(School.lst.set(LISTED))

@@ -18,7 +18,9 @@ def school(record: SchoolListing) -> dict[str, Any]:
             "urn": record.urn,
             "cohort": str(record.cohort),
             "in_partnership": record.in_partnership,
-            "induction_programme_choice": API_CHOICE.get(record.induction_programme_choice or NOT_YET_KNOWN, "not_yet_known"),
+            "induction_programme_choice": API_CHOICE.get(
+                record.induction_programme_choice or NOT_YET_KNOWN, "not_yet_known"
+            ),
             "created_at": iso(record.created_at),
             "updated_at": iso(record.updated_at),
         },

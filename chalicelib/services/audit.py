@@ -33,8 +33,10 @@ def partnership_changed(*, event_name: str, old: dict[str, Any] | None, new: dic
     updated = _when(new, "updated_at")
     if old is None or old.get("report_id") != new.get("report_id"):
         kind = "reported"
-        if old is not None and old.get("delivery_partner_id") != new.get("delivery_partner_id") and not old.get(
-            "challenge_reason"
+        if (
+            old is not None
+            and old.get("delivery_partner_id") != new.get("delivery_partner_id")
+            and not old.get("challenge_reason")
         ):
             kind = "delivery_partner_changed"
         if events.append(

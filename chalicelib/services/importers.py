@@ -254,9 +254,9 @@ def import_cohort(directory: str | Path, now: datetime, progress: Progress | Non
             milestone_date=_when(parse_date(row["milestone-date"])),
             payment_date=_when(parse_date(row["milestone-payment-date"])),
         )
-        schedule.milestones = [
-            m for m in schedule.milestones if m.declaration_type != milestone.declaration_type
-        ] + [milestone]
+        schedule.milestones = [m for m in schedule.milestones if m.declaration_type != milestone.declaration_type] + [
+            milestone
+        ]
         result.milestones += 1
     items.extend(schedules.values())
     result.schedules = len(schedules)
@@ -427,7 +427,7 @@ def import_schools(path: str | Path, now: datetime, progress: Progress | None = 
             school_id = school_id_for(urn)
             school = existing.get(school_id)
             if school is None:
-                school = School(id=school_id, created_at=now, updated_at=now, **fields)
+                school = School(id=school_id, created_at=now, updated_at=now, **fields)  # type: ignore[arg-type]
                 school.ck = school_repo.sort_key(now, school_id)
                 school.uk = school_repo.sort_key(now, school_id)
                 school.lst = school_repo.LISTED if school.elig else None
@@ -445,4 +445,3 @@ def import_schools(path: str | Path, now: datetime, progress: Progress | None = 
         if progress:
             progress(done, len(urns))
     return result
-

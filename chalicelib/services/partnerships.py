@@ -84,8 +84,8 @@ def _plan_report(
     if _blank(raw_school):
         errors["school_id"] = [m.SCHOOL_BLANK]
     else:
-        school = school_repo.get_school(raw_school) if is_uuid(raw_school) else None
-        problem = _school_problem(school, cohort and int(cohort.start_year), lead_provider_id)
+        school = school_repo.get_school(str(raw_school)) if is_uuid(raw_school) else None
+        problem = _school_problem(school, int(cohort.start_year) if cohort else None, lead_provider_id)
         if problem:
             errors["school_id"] = [problem]
 
@@ -93,7 +93,7 @@ def _plan_report(
     if _blank(raw_partner):
         errors["delivery_partner_id"] = [m.DELIVERY_PARTNER_BLANK]
     else:
-        partner = provider_repo.get_delivery_partner(raw_partner) if is_uuid(raw_partner) else None
+        partner = provider_repo.get_delivery_partner(str(raw_partner)) if is_uuid(raw_partner) else None
         if partner is None:
             errors["delivery_partner_id"] = [m.DELIVERY_PARTNER_INVALID]
         elif cohort is not None and not provider_repo.get_relationship(
@@ -180,7 +180,7 @@ def update_partnership(
         raw_partner = attributes.get("delivery_partner_id")
         if _blank(raw_partner):
             raise ValidationFailed({"delivery_partner_id": [m.DELIVERY_PARTNER_BLANK]})
-        partner = provider_repo.get_delivery_partner(raw_partner) if is_uuid(raw_partner) else None
+        partner = provider_repo.get_delivery_partner(str(raw_partner)) if is_uuid(raw_partner) else None
         if partner is None:
             raise ValidationFailed({"delivery_partner_id": [m.DELIVERY_PARTNER_INVALID]})
         cohort = int(partnership.cohort)

@@ -99,7 +99,9 @@ def delivery_partner_relationships(delivery_partner_id: str) -> list[ProviderRel
 # --------------------------------------------------------------------------- v3 API
 
 
-def _records(relationships: Sequence[ProviderRelationship], cohorts: Sequence[int] | None) -> list[DeliveryPartnerRecord]:
+def _records(
+    relationships: Sequence[ProviderRelationship], cohorts: Sequence[int] | None
+) -> list[DeliveryPartnerRecord]:
     by_partner: dict[str, list[ProviderRelationship]] = {}
     for rel in relationships:
         by_partner.setdefault(rel.delivery_partner_id, []).append(rel)

@@ -96,7 +96,7 @@ def test_unknown_cohort(setup, cohort):
     assert_422(post(setup["api"], cohort, school.id, setup["dp"].id), [("cohort", m.COHORT_INVALID)])
 
 
-@pytest.mark.parametrize("school_id", [str(uuid.uuid4()), "not-a-uuid", 12345, {"id": 1}])
+@pytest.mark.parametrize("school_id", ["5d1c0f0e-8f1e-4a55-9c3e-2f6b8f7f1a10", "not-a-uuid", 12345, {"id": 1}])
 def test_unknown_school(setup, school_id):
     assert_422(post(setup["api"], "2024", school_id, setup["dp"].id), [("school_id", m.SCHOOL_INVALID)])
 
@@ -147,7 +147,7 @@ def test_school_that_had_a_provider_last_year_must_confirm_this_year(setup):
     assert listing["data"]["attributes"]["induction_programme_choice"] == "provider_led"
 
 
-@pytest.mark.parametrize("dp_id", [str(uuid.uuid4()), "nope", 7])
+@pytest.mark.parametrize("dp_id", ["7c4e2a1b-0d3f-4b6a-8e9c-1f2a3b4c5d6e", "nope", 7])
 def test_unknown_delivery_partner(setup, dp_id):
     school = setup["world"].school()
     assert_422(post(setup["api"], "2024", school.id, dp_id), [("delivery_partner_id", m.DELIVERY_PARTNER_INVALID)])

@@ -1,0 +1,475 @@
+"""Deployment template (infra/template.json) against the code: tables, streams, IAM, and the packaged SAM output.
+
+The PynamoDB models are the source of truth for keys and indexes; these tests fail when a model and the
+CloudFormation that provisions its table drift apart, or when `chalice package` output no longer lines up
+with what the merge template patches (function, event source and role logical ids).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from pynamodb.models import Model
+
+from chalicelib import config, models
+from chalicelib.events.handlers import PARTNERSHIPS_STREAM_PLACEHOLDER, stream_handlers
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_PATH = ROOT / "infra" / "template.json"
+CHALICE_CONFIG_PATH = ROOT / ".chalice" / "config.json"
+POLICY_PATH = ROOT / ".chalice" / "policy.json"
+CHALICE = Path(sys.executable).parent / "chalice"
+
+STAGES = ("dev", "test", "prod")
+REGION = "eu-west-2"
+ACCOUNT = "123456789012"
+TABLE_TYPE = "AWS::DynamoDB::Table"
+STREAM_VIEW = "NEW_AND_OLD_IMAGES"
+# What the repositories do through PynamoDB (TransactWrite is authorised per item action: Put, Update,
+# Delete, ConditionCheck), plus DescribeTable, which PynamoDB calls once per table per process.
+DYNAMODB_ITEM_ACTIONS = {
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+}
+STREAM_READ_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
+# The only DynamoDB action without resource-level permissions (IAM requires Resource "*" for it).
+NO_RESOURCE_LEVEL_ACTIONS = {"dynamodb:ListStreams"}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _load(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+def _params(stage: str) -> dict[str, str]:
+    return {"Stage": stage, "AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}
+
+
+_SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
+
+
+def resolve(value: Any, params: dict[str, str]) -> str:
+    """A string, ``Ref`` or ``Fn::Sub`` (string form) with parameters substituted; anything else fails."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return params[value["Ref"]]
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+        return _SUB_VARIABLE.sub(lambda match: params[match.group(1)], value["Fn::Sub"])
+    raise AssertionError(f"cannot resolve {value!r}")
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def schema_of(description: dict[str, Any]) -> dict[str, Any]:
+    """Keys, key attributes and indexes in one comparable shape.
+
+    Takes CloudFormation table properties or a DescribeTable ``Table``: both use the same key names.
+    """
+
+    def keys(key_schema: list[dict[str, str]]) -> frozenset[tuple[str, str]]:
+        return frozenset((k["AttributeName"], k["KeyType"]) for k in key_schema)
+
+    def indexes(entries: list[dict[str, Any]] | None) -> dict[str, Any]:
+        return {
+            index["IndexName"]: (
+                keys(index["KeySchema"]),
+                index["Projection"]["ProjectionType"],
+                frozenset(index["Projection"].get("NonKeyAttributes", [])),
+            )
+            for index in entries or []
+        }
+
+    return {
+        "key_schema": keys(description["KeySchema"]),
+        "attributes": frozenset((a["AttributeName"], a["AttributeType"]) for a in description["AttributeDefinitions"]),
+        "gsis": indexes(description.get("GlobalSecondaryIndexes")),
+        "lsis": indexes(description.get("LocalSecondaryIndexes")),
+    }
+
+
+def model_schema(model: type[Model]) -> dict[str, Any]:
+    """``schema_of`` for what PynamoDB's ``create_table`` would send for the model."""
+    schema = model._get_schema()
+
+    def index_entries(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {"IndexName": i["index_name"], "KeySchema": i["key_schema"], "Projection": i["projection"]} for i in entries
+        ]
+
+    return schema_of(
+        {
+            "KeySchema": schema["key_schema"],
+            "AttributeDefinitions": schema["attribute_definitions"],
+            "GlobalSecondaryIndexes": index_entries(schema["global_secondary_indexes"]),
+            "LocalSecondaryIndexes": index_entries(schema["local_secondary_indexes"]),
+        }
+    )
+
+
+def table_resources(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {lid: r for lid, r in template["Resources"].items() if r.get("Type") == TABLE_TYPE}
+
+
+def table_logical_id(template: dict[str, Any], model: type[Model], stage: str = "dev") -> str:
+    """The logical id of the one table whose name, for ``stage``, is the model's table."""
+    wanted = f"ecf-lp-api-{stage}-{model.Meta.table_suffix}"
+    found = [
+        lid
+        for lid, resource in table_resources(template).items()
+        if resolve(resource["Properties"]["TableName"], _params(stage)) == wanted
+    ]
+    assert len(found) == 1, f"{model.__name__}: expected one table named {wanted}, found {found}"
+    return found[0]
+
+
+def stream_suffixes() -> set[str]:
+    return {model.Meta.table_suffix for model in stream_handlers().values()}
+
+
+def role_statements(template: dict[str, Any], role_id: str) -> list[dict[str, Any]]:
+    role = template["Resources"][role_id]
+    assert role["Type"] == "AWS::IAM::Role"
+    return [s for policy in role["Properties"]["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+
+
+def assert_dynamodb_least_privilege(statements: list[dict[str, Any]], where: str) -> None:
+    for statement in statements:
+        actions = {a.lower() for a in _as_list(statement["Action"])}
+        assert "*" not in actions, where
+        dynamodb = {a for a in actions if a.startswith("dynamodb:")}
+        if not dynamodb:
+            continue
+        assert statement["Effect"] == "Allow", where
+        assert "dynamodb:*" not in dynamodb and not any("*" in a for a in dynamodb), f"{where}: {dynamodb}"
+        assert "dynamodb:scan" not in dynamodb, f"{where}: Scan must not be granted"
+        assert "NotAction" not in statement and "NotResource" not in statement, where
+        if "*" in _as_list(statement["Resource"]):
+            allowed = {a.lower() for a in NO_RESOURCE_LEVEL_ACTIONS}
+            assert dynamodb <= allowed, f"{where}: Resource '*' for {sorted(dynamodb - allowed)}"
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return _load(TEMPLATE_PATH)
+
+
+@pytest.fixture(scope="module")
+def chalice_config() -> dict[str, Any]:
+    return _load(CHALICE_CONFIG_PATH)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def test_stage_parameter(template: dict[str, Any], chalice_config: dict[str, Any]) -> None:
+    stage = template["Parameters"]["Stage"]
+    assert stage["Type"] == "String"
+    assert stage["AllowedValues"] == list(STAGES)
+    assert stage["Default"] == "dev"
+    for name in STAGES:
+        assert name in chalice_config["stages"], f"{name} is deployable but not a Chalice stage"
+
+
+def test_one_table_per_table_model(template: dict[str, Any]) -> None:
+    ids = [table_logical_id(template, model) for model in models.table_models()]
+    assert len(set(ids)) == len(ids)
+    assert set(ids) == set(table_resources(template)), "template declares a table no model uses"
+
+
+@pytest.mark.parametrize("model", models.table_models(), ids=lambda m: m.Meta.table_suffix)
+def test_table_schema_matches_model(template: dict[str, Any], model: type[Model]) -> None:
+    properties = template["Resources"][table_logical_id(template, model)]["Properties"]
+    assert schema_of(properties) == model_schema(model)
+    # CloudFormation wants exactly the key attributes, HASH before RANGE.
+    assert len(properties["AttributeDefinitions"]) == len(model_schema(model)["attributes"])
+    assert properties["KeySchema"][0]["KeyType"] == "HASH"
+    for index in properties.get("GlobalSecondaryIndexes", []):
+        assert index["KeySchema"][0]["KeyType"] == "HASH", index["IndexName"]
+
+
+@pytest.mark.parametrize("model", models.table_models(), ids=lambda m: m.Meta.table_suffix)
+def test_table_is_protected_and_on_demand(template: dict[str, Any], model: type[Model]) -> None:
+    resource = template["Resources"][table_logical_id(template, model)]
+    properties = resource["Properties"]
+    assert resource["DeletionPolicy"] == "Retain"
+    assert resource["UpdateReplacePolicy"] == "Retain"
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert "ProvisionedThroughput" not in properties
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert properties["DeletionProtectionEnabled"] is True
+
+
+def test_streams_exactly_where_handlers_consume_them(template: dict[str, Any]) -> None:
+    assert stream_suffixes(), "stream_handlers() is empty"
+    for model in models.table_models():
+        properties = template["Resources"][table_logical_id(template, model)]["Properties"]
+        if model.Meta.table_suffix in stream_suffixes():
+            assert properties.get("StreamSpecification") == {"StreamViewType": STREAM_VIEW}, model.__name__
+            # The local stack creates the table from the model: it must ask for the same stream.
+            assert getattr(model.Meta, "stream_view_type", None) == STREAM_VIEW, model.__name__
+        else:
+            assert "StreamSpecification" not in properties, f"{model.__name__}: stream nobody reads"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_table_names_are_what_the_code_uses(
+    template: dict[str, Any], chalice_config: dict[str, Any], stage: str
+) -> None:
+    """Per stage: Chalice's TABLE_PREFIX, the template's names and the code's ``table_name()`` agree."""
+    prefix = chalice_config["stages"][stage]["environment_variables"]["TABLE_PREFIX"]
+    assert prefix == f"{config.APP_NAME}-{stage}"
+    resolved = {
+        lid: resolve(resource["Properties"]["TableName"], _params(stage))
+        for lid, resource in table_resources(template).items()
+    }
+    config.configure(stage=stage, table_prefix=prefix)
+    models.rebind_all()
+    try:
+        code_names = {model.Meta.table_name for model in models.table_models()}
+    finally:
+        config.reset()
+        models.rebind_all()
+    assert set(resolved.values()) == code_names
+
+
+# --------------------------------------------------------------------------- tables deployed by CloudFormation
+
+
+def test_tables_deploy_with_cloudformation_and_match_models(template: dict[str, Any]) -> None:
+    tables_only = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Parameters": {"Stage": template["Parameters"]["Stage"]},
+        "Resources": table_resources(template),
+    }
+    with mock_aws():
+        cloudformation = boto3.client("cloudformation", region_name=REGION)
+        cloudformation.create_stack(
+            StackName="ecf-lp-api-dev-tables",
+            TemplateBody=json.dumps(tables_only),
+            Parameters=[{"ParameterKey": "Stage", "ParameterValue": "dev"}],
+        )
+        stack = cloudformation.describe_stacks(StackName="ecf-lp-api-dev-tables")["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        expected = {f"ecf-lp-api-dev-{m.Meta.table_suffix}": m for m in models.table_models()}
+        assert set(dynamodb.list_tables()["TableNames"]) == set(expected)
+        for name, model in expected.items():
+            table = dynamodb.describe_table(TableName=name)["Table"]
+            assert schema_of(table) == model_schema(model), name
+            assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST", name
+            streams = table.get("StreamSpecification", {}).get("StreamEnabled", False)
+            assert streams == (model.Meta.table_suffix in stream_suffixes()), name
+            if streams:
+                assert table["StreamSpecification"]["StreamViewType"] == STREAM_VIEW
+                assert table["LatestStreamArn"]
+
+
+# --------------------------------------------------------------------------- IAM
+
+
+def test_policy_file_grants_no_broad_dynamodb_access() -> None:
+    policy = _load(POLICY_PATH)
+    assert policy["Version"] == "2012-10-17"
+    assert_dynamodb_least_privilege(policy["Statement"], "policy.json")
+
+
+def test_template_roles_are_least_privilege(template: dict[str, Any]) -> None:
+    roles = [lid for lid, r in template["Resources"].items() if r.get("Type") == "AWS::IAM::Role"]
+    assert roles
+    for role_id in roles:
+        assert_dynamodb_least_privilege(role_statements(template, role_id), role_id)
+
+
+@pytest.mark.parametrize("role_id", ["ApiHandlerRole", "OnPartnershipChangeRole"])
+def test_roles_reach_every_table_and_its_indexes(template: dict[str, Any], role_id: str) -> None:
+    ids = [table_logical_id(template, model) for model in models.table_models()]
+    expected_resources = {_canonical({"Fn::GetAtt": [lid, "Arn"]}) for lid in ids} | {
+        _canonical({"Fn::Sub": f"${{{lid}.Arn}}/index/*"}) for lid in ids
+    }
+    item_statements = [
+        s for s in role_statements(template, role_id) if set(_as_list(s["Action"])) & DYNAMODB_ITEM_ACTIONS
+    ]
+    assert len(item_statements) == 1, role_id
+    statement = item_statements[0]
+    assert set(statement["Action"]) == DYNAMODB_ITEM_ACTIONS
+    assert {_canonical(r) for r in statement["Resource"]} == expected_resources
+
+
+def test_api_role_reads_only_its_stages_token_key(template: dict[str, Any], chalice_config: dict[str, Any]) -> None:
+    statements = role_statements(template, "ApiHandlerRole")
+    ssm = [s for s in statements if any(a.startswith("ssm:") for a in _as_list(s["Action"]))]
+    assert len(ssm) == 1
+    assert _as_list(ssm[0]["Action"]) == ["ssm:GetParameter"]
+    kms = [s for s in statements if any(a.startswith("kms:") for a in _as_list(s["Action"]))]
+    assert all(_as_list(s["Action"]) == ["kms:Decrypt"] and "Condition" in s for s in kms)
+    for stage in STAGES:
+        parameter = resolve(ssm[0]["Resource"], _params(stage))
+        assert parameter == f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/ecf-lp-api/{stage}/token-hmac-key"
+        configured = chalice_config["stages"][stage]["environment_variables"].get("TOKEN_KEY_PARAMETER")
+        if configured:
+            assert parameter.endswith(f":parameter{configured}")
+        for statement in kms:
+            context = statement["Condition"]["StringEquals"]["kms:EncryptionContext:PARAMETER_ARN"]
+            assert resolve(context, _params(stage)) == parameter
+
+
+def test_template_environment_matches_chalice_stages(template: dict[str, Any], chalice_config: dict[str, Any]) -> None:
+    """The template sets the stage-dependent variables from the Stage parameter; they must equal Chalice's."""
+    for function_id in ("APIHandler", "OnPartnershipChange"):
+        variables = template["Resources"][function_id]["Properties"]["Environment"]["Variables"]
+        for stage in STAGES:
+            configured = chalice_config["stages"][stage]["environment_variables"]
+            resolved = {name: resolve(value, _params(stage)) for name, value in variables.items()}
+            for name, value in resolved.items():
+                if name in configured:
+                    assert configured[name] == value, (function_id, stage, name)
+
+
+def test_functions_log_to_declared_groups_only(template: dict[str, Any]) -> None:
+    """Fixed function names let each role write only its own log group (which the template creates)."""
+    resources = template["Resources"]
+    groups = {
+        resolve(r["Properties"]["LogGroupName"], _params("dev")): lid
+        for lid, r in resources.items()
+        if r.get("Type") == "AWS::Logs::LogGroup"
+    }
+    for function_id, role_id in (("APIHandler", "ApiHandlerRole"), ("OnPartnershipChange", "OnPartnershipChangeRole")):
+        name = resolve(resources[function_id]["Properties"]["FunctionName"], _params("dev"))
+        group_id = groups[f"/aws/lambda/{name}"]
+        logs = [s for s in role_statements(template, role_id) if any(a.startswith("logs:") for a in s["Action"])]
+        arn = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${" + group_id + "}:*"
+        assert [s["Resource"] for s in logs] == [{"Fn::Sub": arn}]
+
+
+def test_stream_alarms(template: dict[str, Any]) -> None:
+    alarms = [r["Properties"] for r in template["Resources"].values() if r.get("Type") == "AWS::CloudWatch::Alarm"]
+    metrics = {(a["Namespace"], a["MetricName"]): a["Dimensions"] for a in alarms}
+    assert metrics[("AWS/Lambda", "IteratorAge")] == [{"Name": "FunctionName", "Value": {"Ref": "OnPartnershipChange"}}]
+    assert metrics[("AWS/SQS", "ApproximateNumberOfMessagesVisible")] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["PartnershipStreamDeadLetterQueue", "QueueName"]}}
+    ]
+
+
+def test_missing_route_is_a_json_api_404(template: dict[str, Any]) -> None:
+    responses = template["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
+    missing = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert missing["StatusCode"] == "404"
+    assert missing["ResponseParameters"]["Headers"]["Content-Type"] == "'application/vnd.api+json'"
+    for body in missing["ResponseTemplates"].values():
+        assert json.loads(body) == {"error": "Resource not Found"}
+
+
+# --------------------------------------------------------------------------- chalice package + merge
+
+
+def chalice_package(out: Path) -> dict[str, Any]:
+    """`chalice package --merge-template` into ``out`` as infra/package.sh runs it; returns sam.json."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+    env["AWS_DEFAULT_REGION"] = env.get("AWS_DEFAULT_REGION") or REGION
+    command = [str(CHALICE), "package", "--stage", "dev", "--merge-template", str(TEMPLATE_PATH), str(out)]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, f"chalice package failed:\n{result.stdout}\n{result.stderr}"
+    assert (out / "deployment.zip").stat().st_size > 0
+    return _load(out / "sam.json")
+
+
+def test_chalice_package_with_merge_template(tmp_path: Path, template: dict[str, Any]) -> None:
+    """The slow one (~1-3 s with Chalice's dependency cache in .chalice/deployments, ~10 s without)."""
+    started = time.monotonic()
+    packaged = chalice_package(tmp_path / "out")
+    assert time.monotonic() - started < 60
+
+    assert PARTNERSHIPS_STREAM_PLACEHOLDER not in json.dumps(packaged)
+    # A merge onto a resource Chalice no longer generates leaves a resource without a Type.
+    for lid, resource in packaged["Resources"].items():
+        assert "Type" in resource, f"{lid}: merge target missing from chalice package output"
+    assert packaged["Parameters"]["Stage"]["Default"] == "dev"
+
+    check_stream_event_sources(packaged, template)
+    check_functions_use_template_roles_and_environment(packaged, template)
+
+
+def check_stream_event_sources(packaged: dict[str, Any], template: dict[str, Any]) -> None:
+    resources = packaged["Resources"]
+    functions = {
+        r["Properties"]["Handler"]: (lid, r) for lid, r in resources.items() if r["Type"] == "AWS::Serverless::Function"
+    }
+    for name, model in stream_handlers().items():
+        lid, function = functions[f"app.{name}"]
+        table_id = table_logical_id(template, model)
+        assert resources[table_id]["Type"] == TABLE_TYPE
+        assert resources[table_id]["Properties"]["StreamSpecification"]["StreamViewType"] == STREAM_VIEW
+
+        events = [e for e in function["Properties"]["Events"].values() if e["Type"] == "DynamoDB"]
+        assert len(events) == 1, lid
+        source = events[0]["Properties"]
+        assert source["Stream"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
+        assert source["BisectBatchOnFunctionError"] is True
+        assert 0 < source["MaximumRetryAttempts"] <= 10
+        assert 60 <= source["MaximumRecordAgeInSeconds"] <= 86400  # a stream keeps records for 24 h
+        on_failure = source["DestinationConfig"]["OnFailure"]
+        assert on_failure["Type"] == "SQS"
+        queue_id, attribute = on_failure["Destination"]["Fn::GetAtt"]
+        assert attribute == "Arn"
+        queue = resources[queue_id]
+        assert queue["Type"] == "AWS::SQS::Queue"
+        assert queue["Properties"].get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue["Properties"]
+
+        # The function's own role can read that stream and send to that queue, nothing wider.
+        role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        statements = role_statements(packaged, role_id)
+        stream_arn = {"Fn::GetAtt": [table_id, "StreamArn"]}
+        granted = {a for s in statements if s["Resource"] == stream_arn for a in _as_list(s["Action"])} | {
+            a for s in statements if s["Resource"] == "*" for a in _as_list(s["Action"])
+        }
+        assert granted >= STREAM_READ_ACTIONS | NO_RESOURCE_LEVEL_ACTIONS, role_id
+        sends = [s for s in statements if "sqs:SendMessage" in _as_list(s["Action"])]
+        assert [s["Resource"] for s in sends] == [{"Fn::GetAtt": [queue_id, "Arn"]}]
+
+
+def check_functions_use_template_roles_and_environment(packaged: dict[str, Any], template: dict[str, Any]) -> None:
+    """Every function Chalice generates gets the template's role policy (not policy.json's) and stage variables.
+
+    A new Chalice function (say a scheduled job) fails here until infra/template.json gives its role a policy.
+    """
+    functions = [lid for lid, r in packaged["Resources"].items() if r["Type"] == "AWS::Serverless::Function"]
+    assert functions
+    for lid in functions:
+        properties = packaged["Resources"][lid]["Properties"]
+        role_id = properties["Role"]["Fn::GetAtt"][0]
+        assert role_id in template["Resources"], f"{lid}: role {role_id} has no policy in infra/template.json"
+        policies = packaged["Resources"][role_id]["Properties"]["Policies"]
+        assert policies == template["Resources"][role_id]["Properties"]["Policies"], role_id
+        assert_dynamodb_least_privilege(role_statements(packaged, role_id), role_id)
+        assert lid in template["Resources"], f"{lid}: no stage environment in infra/template.json"
+        assert properties["Environment"]["Variables"]["TABLE_PREFIX"] == {"Fn::Sub": "ecf-lp-api-${Stage}"}

@@ -171,11 +171,6 @@ def save_programme_choice(
         if condition_failed(error):
             raise Conflict("partnered") from error
         raise
-        tx.update(
-            School(id=school.id),
-            actions=[School.updated_at.set(now), School.uk.set(sort_key(now, school.id))],
-            condition=School.id.exists(),
-        )
     found = get_school_cohort(school.id, cohort)
     assert found is not None
     return found

@@ -1,0 +1,7 @@
+"""``python -m admin``: the same as the ``ecf-admin`` console script."""
+
+import sys
+
+from admin.cli import main
+
+sys.exit(main())

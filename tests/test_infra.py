@@ -51,6 +51,13 @@ DYNAMODB_ITEM_ACTIONS = {
 STREAM_READ_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
 # The only DynamoDB action without resource-level permissions (IAM requires Resource "*" for it).
 NO_RESOURCE_LEVEL_ACTIONS = {"dynamodb:ListStreams"}
+LOG_WRITE_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+# Every function `chalice package` generates (logical id) and the role infra/template.json gives it.
+FUNCTION_ROLES = {
+    "APIHandler": "ApiHandlerRole",
+    "OnPartnershipChange": "OnPartnershipChangeRole",
+    "ReconcileMigrations": "ReconcileMigrationsRole",
+}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -310,7 +317,7 @@ def test_template_roles_are_least_privilege(template: dict[str, Any]) -> None:
         assert_dynamodb_least_privilege(role_statements(template, role_id), role_id)
 
 
-@pytest.mark.parametrize("role_id", ["ApiHandlerRole", "OnPartnershipChangeRole"])
+@pytest.mark.parametrize("role_id", sorted(FUNCTION_ROLES.values()))
 def test_roles_reach_every_table_and_its_indexes(template: dict[str, Any], role_id: str) -> None:
     ids = [table_logical_id(template, model) for model in models.table_models()]
     expected_resources = {_canonical({"Fn::GetAtt": [lid, "Arn"]}) for lid in ids} | {
@@ -345,7 +352,7 @@ def test_api_role_reads_only_its_stages_token_key(template: dict[str, Any], chal
 
 def test_template_environment_matches_chalice_stages(template: dict[str, Any], chalice_config: dict[str, Any]) -> None:
     """The template sets the stage-dependent variables from the Stage parameter; they must equal Chalice's."""
-    for function_id in ("APIHandler", "OnPartnershipChange"):
+    for function_id in FUNCTION_ROLES:
         variables = template["Resources"][function_id]["Properties"]["Environment"]["Variables"]
         for stage in STAGES:
             configured = chalice_config["stages"][stage]["environment_variables"]
@@ -363,7 +370,7 @@ def test_functions_log_to_declared_groups_only(template: dict[str, Any]) -> None
         for lid, r in resources.items()
         if r.get("Type") == "AWS::Logs::LogGroup"
     }
-    for function_id, role_id in (("APIHandler", "ApiHandlerRole"), ("OnPartnershipChange", "OnPartnershipChangeRole")):
+    for function_id, role_id in FUNCTION_ROLES.items():
         name = resolve(resources[function_id]["Properties"]["FunctionName"], _params("dev"))
         group_id = groups[f"/aws/lambda/{name}"]
         logs = [s for s in role_statements(template, role_id) if any(a.startswith("logs:") for a in s["Action"])]
@@ -378,6 +385,32 @@ def test_stream_alarms(template: dict[str, Any]) -> None:
     assert metrics[("AWS/SQS", "ApproximateNumberOfMessagesVisible")] == [
         {"Name": "QueueName", "Value": {"Fn::GetAtt": ["PartnershipStreamDeadLetterQueue", "QueueName"]}}
     ]
+
+
+def test_schedule_role_reaches_tables_and_own_logs_only(template: dict[str, Any]) -> None:
+    """The reconcile job calls services that read and write DynamoDB: no stream, queue, SSM or KMS access."""
+    statements = role_statements(template, "ReconcileMigrationsRole")
+    granted = {a for s in statements for a in _as_list(s["Action"])}
+    assert granted == DYNAMODB_ITEM_ACTIONS | LOG_WRITE_ACTIONS
+    assert all(s["Effect"] == "Allow" and "Condition" not in s for s in statements)
+    assert "*" not in {r for s in statements for r in _as_list(s["Resource"]) if isinstance(r, str)}
+
+
+def test_scheduled_function_errors_alarm(template: dict[str, Any]) -> None:
+    alarms = [r["Properties"] for r in template["Resources"].values() if r.get("Type") == "AWS::CloudWatch::Alarm"]
+    errors = [
+        a
+        for a in alarms
+        if (a["Namespace"], a["MetricName"]) == ("AWS/Lambda", "Errors")
+        and a["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "ReconcileMigrations"}}]
+    ]
+    assert len(errors) == 1
+    alarm = errors[0]
+    assert alarm["Statistic"] == "Sum"
+    assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+    # Within a few runs of the 5-minute schedule.
+    assert alarm["Period"] * alarm["EvaluationPeriods"] <= 900
 
 
 def test_missing_route_is_a_json_api_404(template: dict[str, Any]) -> None:
@@ -416,6 +449,7 @@ def test_chalice_package_with_merge_template(tmp_path: Path, template: dict[str,
     assert packaged["Parameters"]["Stage"]["Default"] == "dev"
 
     check_stream_event_sources(packaged, template)
+    check_schedule_event_sources(packaged)
     check_functions_use_template_roles_and_environment(packaged, template)
 
 
@@ -457,16 +491,38 @@ def check_stream_event_sources(packaged: dict[str, Any], template: dict[str, Any
         assert [s["Resource"] for s in sends] == [{"Fn::GetAtt": [queue_id, "Arn"]}]
 
 
+def check_schedule_event_sources(packaged: dict[str, Any]) -> None:
+    """Every scheduled function runs from an EventBridge schedule and has an alarm on its Errors metric."""
+    resources = packaged["Resources"]
+    functions = {lid: r for lid, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+    scheduled = {
+        lid
+        for lid, r in functions.items()
+        if any(e["Type"] == "Schedule" for e in r["Properties"].get("Events", {}).values())
+    }
+    assert scheduled == {"ReconcileMigrations"}
+    assert functions["ReconcileMigrations"]["Properties"]["Handler"] == "app.reconcile_migrations"
+    (event,) = functions["ReconcileMigrations"]["Properties"]["Events"].values()
+    assert event["Properties"]["Schedule"] == "rate(5 minutes)"
+    alarmed = {
+        a["Properties"]["Dimensions"][0]["Value"]["Ref"]
+        for a in resources.values()
+        if a["Type"] == "AWS::CloudWatch::Alarm" and a["Properties"]["MetricName"] == "Errors"
+    }
+    assert scheduled <= alarmed
+
+
 def check_functions_use_template_roles_and_environment(packaged: dict[str, Any], template: dict[str, Any]) -> None:
     """Every function Chalice generates gets the template's role policy (not policy.json's) and stage variables.
 
     A new Chalice function (say a scheduled job) fails here until infra/template.json gives its role a policy.
     """
     functions = [lid for lid, r in packaged["Resources"].items() if r["Type"] == "AWS::Serverless::Function"]
-    assert functions
+    assert set(functions) == set(FUNCTION_ROLES), "a new Chalice function needs FUNCTION_ROLES and the template"
     for lid in functions:
         properties = packaged["Resources"][lid]["Properties"]
         role_id = properties["Role"]["Fn::GetAtt"][0]
+        assert role_id == FUNCTION_ROLES[lid], lid
         assert role_id in template["Resources"], f"{lid}: role {role_id} has no policy in infra/template.json"
         policies = packaged["Resources"][role_id]["Properties"]["Policies"]
         assert policies == template["Resources"][role_id]["Properties"]["Policies"], role_id

@@ -69,3 +69,20 @@ INTERNAL_ERROR = "Internal server error"
 CHALLENGE_REASON_REQUIRED = "Select a reason why you think this confirmation is incorrect"
 CHALLENGE_ALREADY_CHALLENGED = "This partnership has already been challenged"
 CHALLENGE_DEADLINE_PASSED = "The challenge deadline for this partnership has passed"
+
+# --- Participant actions (ecf-domain.md 3.11) -------------------------------------
+PARTICIPANT_NOT_RECOGNISED = (
+    "Your update cannot be made as the '#/participant_id' is not recognised. Check participant details and try again."
+)
+COURSE_IDENTIFIER_BLANK = "Enter a '#/course_identifier' value for this participant."
+COURSE_IDENTIFIER_INVALID = (
+    "The entered '#/course_identifier' is not recognised for the given participant. Check details and try again."
+)
+REASON_BLANK = "The property '#/reason' must be present"
+REASON_INVALID = "The property '#/reason' must be a valid reason"
+ALREADY_DEFERRED = "The participant is already deferred"
+ALREADY_WITHDRAWN = "The participant is already withdrawn"
+ALREADY_ACTIVE = "The participant is already active"
+SCHEDULE_BLANK = "The property '#/schedule_identifier' must be present"
+SCHEDULE_INVALID = "The property '#/schedule_identifier' must be a valid schedule for the cohort"
+TRAINING_STATUS_FILTER_INVALID = 'The filter \'#/training_status\' must be ["active", "deferred", "withdrawn"]'

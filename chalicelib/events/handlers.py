@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chalice import Chalice
-from chalice.app import DynamoDBEvent
+from chalice import Chalice, Rate
+from chalice.app import CloudWatchEvent, DynamoDBEvent
 
-from chalicelib.services import audit
+from chalicelib.domain.clock import utcnow
+from chalicelib.services import audit, migrations
 
 log = logging.getLogger("ecf.events")
 
 # Deployed stages replace this with the table's real stream ARN ({"Fn::GetAtt": [...]}) in infra/.
 PARTNERSHIPS_STREAM_PLACEHOLDER = "arn:aws:dynamodb:eu-west-2:000000000000:table/partnerships/stream/placeholder"
 PARTNERSHIPS_STREAM_HANDLER = "on_partnership_change"
+RECONCILE_SCHEDULE = "reconcile_migrations"
 
 
 def stream_handlers() -> dict[str, type]:
@@ -32,13 +34,22 @@ def register(app: Chalice) -> None:
         name=PARTNERSHIPS_STREAM_HANDLER,
     )
     def on_partnership_change(event: DynamoDBEvent) -> None:
-        """Audit every reported, re-reported, changed or challenged partnership (idempotent)."""
+        """Audit every change, and move participants into reported partnerships (idempotent).
+
+        A failure raises: the event source mapping retries the batch (bisecting it
+        to isolate a bad record) and the reconcile schedule finishes what is left.
+        """
         for record in event:
-            audit.partnership_changed(
-                event_name=record.event_name,
-                old=_image(record.old_image),
-                new=_image(record.new_image),
-            )
+            old, new = _image(record.old_image), _image(record.new_image)
+            audit.partnership_changed(event_name=record.event_name, old=old, new=new)
+            migrations.on_partnership_change(old, new, utcnow())
+
+    @app.schedule(Rate(5, unit=Rate.MINUTES), name=RECONCILE_SCHEDULE)
+    def reconcile_migrations(event: CloudWatchEvent) -> None:
+        """Finish any participant migration a stream batch did not complete."""
+        done = migrations.reconcile(utcnow())
+        if done:
+            log.warning("reconciled %d partnership migration(s): %s", len(done), ", ".join(done))
 
 
 def _image(image: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -1,3 +1,4 @@
+from chalicelib.models import participants as _participants  # noqa: F401  (registers the participant tables)
 from chalicelib.models.base import all_models, create_tables, rebind_all, table_models
 from chalicelib.models.tables import (
     ApiToken,

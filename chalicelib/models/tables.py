@@ -343,6 +343,17 @@ class PartnershipsBySchool(GlobalSecondaryIndex["Partnership"]):
     cohort = NumberAttribute(range_key=True)
 
 
+class PartnershipsPendingMigration(GlobalSecondaryIndex["Partnership"]):
+    """Sparse: reported rows whose participants have not been moved into them yet (``pm`` set)."""
+
+    class Meta:
+        index_name = "pending_migration"
+        projection = KeysOnlyProjection()
+
+    pm = UnicodeAttribute(hash_key=True)
+    uk = UnicodeAttribute(range_key=True)
+
+
 class PartnershipsByDeliveryPartner(GlobalSecondaryIndex["Partnership"]):
     class Meta:
         index_name = "by_delivery_partner"
@@ -373,6 +384,7 @@ class Partnership(BaseModel):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     lpv = UnicodeAttribute(null=True)  # lead_provider_id when not a relationship row
+    pm = UnicodeAttribute(null=True)  # "Y" until the report's participant migration has run
     ck = UnicodeAttribute()
     uk = UnicodeAttribute()
     version = VersionAttribute()
@@ -381,6 +393,7 @@ class Partnership(BaseModel):
     by_lead_provider_updated = PartnershipsByLeadProviderUpdated()
     by_school = PartnershipsBySchool()
     by_delivery_partner = PartnershipsByDeliveryPartner()
+    pending_migration = PartnershipsPendingMigration()
 
 
 # --------------------------------------------------------------------------- tokens and events

@@ -64,15 +64,16 @@ def read_index_keys(
     range_condition: Condition | None = None,
     filter_condition: Condition | None = None,
     chunk: int = SKIP_CHUNK,
+    key_name: str | None = None,
 ) -> list[str]:
-    """Table hash keys of items ``[offset, offset + limit)`` of an index partition, in index order.
+    """Keys (the hash key, or ``key_name``) of items ``[offset, offset + limit)`` of an index partition, in order.
 
     Reads keys only, ``chunk`` at a time, so reaching page N costs about one
     request per ``chunk`` keys skipped, whatever the item sizes. Items a filter
     drops still count as read but not as skipped.
     """
     connection = model._get_connection()
-    key_name = model._hash_keyname
+    key_name = key_name or str(model._hash_keyname)
     wanted = offset + limit
     seen = 0
     out: list[str] = []

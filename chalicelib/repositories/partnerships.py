@@ -82,6 +82,9 @@ def list_page(
     )
 
 
+PENDING = "Y"
+
+
 def stamp(partnership: Partnership, now: datetime) -> None:
     """Keep the derived keys in step with the row."""
     partnership.updated_at = now
@@ -100,6 +103,7 @@ def save_reported(partnership: Partnership, *, is_new: bool, school: School, now
     move, and a new school cohort starts as provider-led.
     """
     stamp(partnership, now)
+    partnership.pm = PENDING
     cohort = int(partnership.cohort)
     school_cohort = SchoolCohort(school_id=school.id, cohort=cohort)
     sc_actions: list[Action] = [
@@ -197,6 +201,7 @@ def save_challenged(
 def save_delivery_partner_change(partnership: Partnership, *, school_id: str, now: datetime) -> None:
     """PUT: the same row, a new delivery partner; still the active row of its school cohort."""
     stamp(partnership, now)
+    partnership.pm = PENDING
     try:
         with transaction() as tx:
             tx.save(partnership, condition=Partnership.challenge_reason.does_not_exist())
@@ -225,3 +230,55 @@ def touch_rows(rows: Sequence[Partnership], now: datetime) -> None:
             actions=[Partnership.updated_at.set(now), Partnership.uk.set(sort_key(now, row.id))],
             add_version_condition=False,
         )
+
+
+def save_relationship(partnership: Partnership, now: datetime) -> None:
+    """A relationship row (a transfer kept its provider): never the school cohort's lock holder."""
+    stamp(partnership, now)
+    cohort = int(partnership.cohort)
+    try:
+        with transaction() as tx:
+            tx.save(partnership, condition=Partnership.id.does_not_exist())
+            tx.update(
+                SchoolCohort(school_id=partnership.school_id, cohort=cohort),
+                actions=[
+                    SchoolCohort.relationship_partnership_ids.add({partnership.id}),
+                    SchoolCohort.induction_programme_choice.set(SchoolCohort.induction_programme_choice | FIP),
+                    SchoolCohort.created_at.set(SchoolCohort.created_at | now),
+                    SchoolCohort.updated_at.set(now),
+                ],
+            )
+    except TransactWriteError as error:
+        if condition_failed(error):
+            raise Conflict("partnership changed concurrently") from error
+        raise
+
+
+def pending_migration_ids(limit: int, older_than: datetime | None = None) -> list[str]:
+    """Reported rows whose migration has not completed (oldest first)."""
+    range_condition = Partnership.uk < iso(older_than) if older_than is not None else None
+    return read_index_keys(
+        Partnership,
+        Partnership.pending_migration.Meta.index_name,
+        PENDING,
+        offset=0,
+        limit=limit,
+        range_condition=range_condition,
+    )
+
+
+def mark_migrated(partnership_id: str, report_id: str) -> bool:
+    """Clear the pending flag, unless a newer report came in meanwhile."""
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        Partnership(id=partnership_id).update(
+            actions=[Partnership.pm.remove()],
+            condition=(Partnership.report_id == report_id) & Partnership.pm.exists(),
+            add_version_condition=False,
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True

@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -28,9 +28,10 @@ from admin.output import ProgressBar, cell, dumps, fields, table, to_jsonable
 from chalicelib import config, models
 from chalicelib.domain.clock import utcnow
 from chalicelib.domain.errors import DomainError, NotFound
+from chalicelib.domain.participants import ECT, MENTOR
 from chalicelib.domain.partnerships import CHALLENGE_REASONS, SIT_CHOICES, api_status, in_challenge_window
 from chalicelib.domain.records import PartnershipRecord
-from chalicelib.services import importers, partnerships, providers, schools, tokens
+from chalicelib.services import importers, induction, participant_admin, partnerships, providers, schools, tokens
 
 PROG = "ecf-admin"
 LOCAL_STAGES = ("local", "test")  # served by the local moto server (`make run`)
@@ -97,6 +98,22 @@ def _name(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("a name cannot be blank")
     return text
+
+
+def _text(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise argparse.ArgumentTypeError("a value cannot be blank")
+    return text
+
+
+def _date(text: str) -> datetime:
+    """``YYYY-MM-DD`` → midnight UTC that day."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD, for example 2024-09-01)") from None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------- commands
@@ -330,6 +347,156 @@ def cmd_partnerships_challenge(args: argparse.Namespace, ctx: Context) -> Output
     return Output(data, text)
 
 
+def _participant(participant_id: str, call: Callable[[], Any]) -> Any:
+    """Run a service call, re-wording an unknown participant id for the command line."""
+    try:
+        return call()
+    except NotFound as error:
+        raise DomainErrorMessage(f"No participant with id {participant_id}") from error
+
+
+def cmd_participants_add(args: argparse.Namespace, ctx: Context) -> Output:
+    added = induction.add_participant(
+        urn=args.urn,
+        cohort=args.cohort,
+        full_name=args.full_name,
+        email=args.email,
+        participant_type=args.type,
+        trn=args.trn,
+        mentor_email=args.mentor_email,
+        appropriate_body=args.appropriate_body,
+        partnership_id=args.partnership,
+        now=ctx.now,
+    )
+    data = {"participant_id": added.user_id, "training_record_id": added.profile_id, "programme_id": added.programme_id}
+    text = "Added participant\n" + fields(
+        [
+            ("participant id", added.user_id),
+            ("training record id", added.profile_id),
+            ("programme id", added.programme_id),
+        ]
+    )
+    if added.programme_id is None:
+        text += f"\nNot enrolled: school {args.urn} has no default induction programme for {args.cohort}."
+    return Output(data, text)
+
+
+def cmd_participants_transfer(args: argparse.Namespace, ctx: Context) -> Output:
+    moved = _participant(
+        args.participant_id,
+        lambda: induction.transfer_participant(
+            args.participant_id,
+            to_urn=args.to_urn,
+            start_date=args.start_date,
+            keep_provider=args.keep_provider,
+            now=ctx.now,
+        ),
+    )
+    data = {
+        "participant_id": moved.user_id,
+        "training_record_id": moved.profile_id,
+        "programme_id": moved.programme_id,
+        "to_urn": args.to_urn,
+        "start_date": args.start_date,
+        "keep_provider": bool(args.keep_provider),
+    }
+    return Output(data, "Transferred participant\n" + _labelled(data))
+
+
+def _record_partnership(row: participant_admin.InductionRecordRow) -> str:
+    if row.partnership_id is None:
+        return cell(None)
+    kind = "relationship" if row.relationship else "reported"
+    if row.challenged:
+        return f"{kind}, challenged" + (f" ({row.challenge_reason})" if row.challenge_reason else "")
+    return kind
+
+
+def _profile_text(profile: participant_admin.ProfileAdminView) -> str:
+    heading = f"{'ECT' if profile.participant_type == ECT else 'Mentor'} profile"
+    parts = [
+        heading
+        + "\n"
+        + fields(
+            [
+                ("training record id", profile.training_record_id),
+                ("type", profile.participant_type),
+                ("course", profile.course_identifier),
+                ("cohort", profile.cohort),
+                ("schedule", f"{profile.schedule_identifier} ({profile.schedule_cohort})"),
+                ("training status", profile.training_status),
+                ("status", profile.status),
+                ("mentor", profile.mentor_participant_id),
+                ("induction start", profile.induction_start_date),
+                ("school urn", profile.school_urn),
+                ("training programme", profile.training_programme),
+                ("lead provider", profile.lead_provider_name),
+                ("delivery partner", profile.delivery_partner_name),
+                ("partnership", profile.partnership_id),
+            ],
+            indent="  ",
+        )
+    ]
+    if profile.induction_records:
+        rows = [
+            (
+                r.start_date,
+                r.end_date,
+                r.induction_status,
+                r.training_status,
+                r.school_urn,
+                r.training_programme,
+                r.lead_provider_name or r.lead_provider_id,
+                r.delivery_partner_name,
+                _record_partnership(r),
+            )
+            for r in profile.induction_records
+        ]
+        headers = [
+            "start",
+            "end",
+            "induction status",
+            "training status",
+            "school urn",
+            "training programme",
+            "lead provider",
+            "delivery partner",
+            "partnership",
+        ]
+        parts.append("  Induction records\n" + table(headers, rows, indent="  "))
+    else:
+        parts.append("  No induction records: not enrolled in a programme.")
+    if profile.states:
+        states = [(s.state, s.reason, s.lead_provider_name or s.lead_provider_id, s.created_at) for s in profile.states]
+        parts.append("  Profile states\n" + table(["state", "reason", "provider", "date"], states, indent="  "))
+    return "\n\n".join(parts)
+
+
+def cmd_participants_show(args: argparse.Namespace, ctx: Context) -> Output:
+    view = _participant(
+        args.participant_id, lambda: participant_admin.participant_admin_view(args.participant_id, ctx.now)
+    )
+    data = to_jsonable(view)
+    if ctx.as_json:
+        return Output(data, "")
+    parts = [
+        fields(
+            [
+                ("participant", view.id),
+                ("name", view.full_name),
+                ("email", view.email),
+                ("TRN", view.trn),
+                ("created at", view.created_at),
+                ("updated at", view.updated_at),
+            ]
+        )
+    ]
+    if not view.profiles:
+        parts.append("No participant profiles.")
+    parts += [_profile_text(profile) for profile in view.profiles]
+    return Output(data, "\n\n".join(parts))
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -356,7 +523,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         parents=[common],
-        description="Admin commands for the ECF Lead Provider API: imports, providers, tokens, schools, challenges.",
+        description=(
+            "Admin commands for the ECF Lead Provider API: imports, providers, tokens, schools, challenges, "
+            "participants."
+        ),
         epilog="Exit status: 0 success, 1 error (bad data, not found, AWS unreachable), 2 bad arguments.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -416,6 +586,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("partnership_id", metavar="PARTNERSHIP_ID")
     p.add_argument("--reason", choices=CHALLENGE_REASONS, required=True)
     p.add_argument("--ignore-deadline", action="store_true", help="admin override: challenge even after the deadline")
+
+    group = command(commands, "participants", None, "onboard, transfer and view participants (ECTs and mentors)")
+    actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = command(
+        actions,
+        "add",
+        cmd_participants_add,
+        "onboard a participant at a school and enrol them in the school cohort's programme",
+    )
+    p.add_argument("--urn", metavar="URN", type=_urn, required=True)
+    p.add_argument("--cohort", metavar="YEAR", type=_year, required=True)
+    p.add_argument("--full-name", metavar="NAME", type=_name, required=True)
+    p.add_argument("--email", metavar="EMAIL", type=_text, required=True)
+    p.add_argument("--type", choices=[ECT, MENTOR], required=True)
+    p.add_argument("--trn", metavar="TRN", type=_text, help="teacher reference number")
+    p.add_argument("--mentor-email", metavar="EMAIL", type=_text, help="an onboarded mentor's email (ECTs)")
+    p.add_argument("--appropriate-body", metavar="NAME", type=_name, help="default: the school cohort's")
+    p.add_argument(
+        "--partnership",
+        metavar="PARTNERSHIP_ID",
+        type=_text,
+        help="enrol in this partnership's programme (default: the school cohort's default programme)",
+    )
+    p = command(actions, "transfer", cmd_participants_transfer, "move a participant to another school")
+    p.add_argument("participant_id", metavar="PARTICIPANT_ID", type=_text)
+    p.add_argument("--to-urn", metavar="URN", type=_urn, required=True)
+    p.add_argument("--start-date", metavar="DATE", type=_date, required=True, help="YYYY-MM-DD (midnight UTC)")
+    p.add_argument(
+        "--keep-provider",
+        action="store_true",
+        help="keep the lead provider and delivery partner (a relationship partnership at the new school)",
+    )
+    p = command(
+        actions,
+        "show",
+        cmd_participants_show,
+        "show a participant: profiles, current training, induction history, states",
+    )
+    p.add_argument("participant_id", metavar="PARTICIPANT_ID", type=_text)
     return parser
 
 

@@ -250,6 +250,9 @@ def add_participant(
         if mentor_profile is None:
             raise InputError(f"No mentor onboarded with email {mentor_email}")
 
+    schedule_identifier = "ecf-standard-september"
+    if not any(s.schedule_identifier == schedule_identifier for s in cohort_repo.schedules_of(cohort)):
+        raise InputError(f"Cohort {cohort} has no {schedule_identifier} schedule: import the cohort's schedules")
     identity = repo.get_identity(email)
     if identity is None:
         user = User(id=str(uuid.uuid4()), full_name=" ".join(full_name.split()), email=email, trn=trn,
@@ -264,13 +267,10 @@ def add_participant(
         user = existing_user
     profiles = repo.profiles_of_user(user.id)
     if participant_type == ECT and any(p.participant_type == ECT for p in profiles):
-        raise InputError(f"{email} already has an ECT profile (ParticipantProfileExistsError)")
+        raise InputError(f"{email.lower()} already has an ECT profile")
     if participant_type == MENTOR and any(p.participant_type == MENTOR for p in profiles):
-        raise InputError(f"{email} already has a mentor profile")
+        raise InputError(f"{email.lower()} already has a mentor profile")
 
-    schedule_identifier = "ecf-standard-september"
-    if not any(s.schedule_identifier == schedule_identifier for s in cohort_repo.schedules_of(cohort)):
-        raise InputError(f"Cohort {cohort} has no {schedule_identifier} schedule: import the cohort's schedules")
     profile = ParticipantProfile(
         id=str(uuid.uuid4()),
         user_id=user.id,

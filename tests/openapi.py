@@ -30,10 +30,14 @@ def spec(version: str) -> dict[str, Any]:
 
 
 def _allow_null_in_nullable_enums(node: Any) -> None:
-    """The reference marks some enums nullable without listing null; the real API sends null there."""
+    """The reference marks some enums (and ``anyOf`` wrappers: v3 withdrawal, deferral, transfer
+    leaving/joining) nullable without allowing null; the real API sends null there. Under OAS 3.0.3 a
+    validator ignores ``nullable`` without a ``type``, so null is made explicit."""
     if isinstance(node, dict):
         if node.get("nullable") and isinstance(node.get("enum"), list) and None not in node["enum"]:
             node["enum"].append(None)
+        if node.get("nullable") and isinstance(node.get("anyOf"), list) and {"enum": [None]} not in node["anyOf"]:
+            node["anyOf"].append({"enum": [None]})
         for value in node.values():
             _allow_null_in_nullable_enums(value)
     elif isinstance(node, list):

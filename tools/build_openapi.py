@@ -27,6 +27,14 @@ IMPLEMENTED = {
     "/api/v3/delivery-partners/{id}": ["get"],
     "/api/v3/partnerships/ecf": ["get", "post"],
     "/api/v3/partnerships/ecf/{id}": ["get", "put"],
+    "/api/v3/participants/ecf": ["get"],
+    "/api/v3/participants/ecf/transfers": ["get"],
+    "/api/v3/participants/ecf/{id}": ["get"],
+    "/api/v3/participants/ecf/{id}/transfers": ["get"],
+    "/api/v3/participants/ecf/{id}/defer": ["put"],
+    "/api/v3/participants/ecf/{id}/resume": ["put"],
+    "/api/v3/participants/ecf/{id}/withdraw": ["put"],
+    "/api/v3/participants/ecf/{id}/change-schedule": ["put"],
 }
 
 ERRORS = {

@@ -1,0 +1,159 @@
+"""``python -m localdev`` (``make run``): the whole service in one process, with demo data.
+
+    PORT=8000 DYNAMODB_PORT=8001 DEMO_SCHOOLS=3000 python -m localdev
+
+Threads: moto's DynamoDB server, chalice local's API server, a stream poller that
+calls the stream handlers as Lambda would, and a scheduler for ``@app.schedule``
+handlers. Ctrl-C or SIGTERM stops them all and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from types import FrameType
+
+from chalicelib.config import DEFAULT_DYNAMODB_PORT  # settings are read lazily: safe before the env is set
+from localdev.stack import HOST, PortInUse, Stack
+
+DEFAULT_PORT = 8000
+READY = "Ready."
+
+
+def _int_env(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise SystemExit(f"localdev: {name}={value!r} is not a number")
+    return int(value)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m localdev", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=_int_env("PORT", DEFAULT_PORT), help="API port (env PORT)")
+    parser.add_argument(
+        "--dynamodb-port",
+        type=int,
+        default=_int_env("DYNAMODB_PORT", DEFAULT_DYNAMODB_PORT),
+        help="moto DynamoDB port (env DYNAMODB_PORT)",
+    )
+    parser.add_argument(
+        "--schools",
+        type=int,
+        default=_int_env("DEMO_SCHOOLS", 3000),
+        help="schools in the generated GIAS extract (env DEMO_SCHOOLS)",
+    )
+    parser.add_argument("--no-demo", action="store_true", help="start with empty tables")
+    return parser.parse_args(argv)
+
+
+def _print(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def print_tokens(stack: Stack, port: int) -> None:
+    result = stack.demo_result
+    if result is None:
+        return
+    width = max(len(name) for name in result.tokens)
+    _print()
+    _print("API tokens (lead provider -> bearer token):")
+    for name, token in result.tokens.items():
+        _print(f"  {name.ljust(width)}  {token}")
+    lp, token = next(iter(result.tokens.items()))
+    base = f"http://{HOST}:{port}"
+    _print()
+    _print(f"Try it ({lp}):")
+    # -g: the brackets in filter[...] are not curl URL globs
+    query = "filter[cohort]=2024&page[per_page]=5"
+    _print(f'  curl -g -H "Authorization: Bearer {token}" "{base}/api/v3/schools/ecf?{query}"')
+    example = result.example
+    if example is not None:
+        token = result.tokens[example.lead_provider]
+        body = (
+            f'{{"data":{{"type":"ecf-partnership","attributes":{{"cohort":"{example.cohort}",'
+            f'"school_id":"{example.school_id}","delivery_partner_id":"{example.delivery_partner_id}"}}}}}}'
+        )
+        _print(f"  # report {example.school_name} with {example.delivery_partner_name} ({example.lead_provider}):")
+        _print(
+            f'  curl -X POST -H "Authorization: Bearer {token}" -H "Content-Type: application/vnd.api+json" '
+            f"-d '{body}' \"{base}/api/v3/partnerships/ecf\""
+        )
+
+
+def print_banner(stack: Stack) -> None:
+    assert stack.api is not None and stack.moto is not None and stack.poller is not None
+    _print()
+    _print(f"API                {stack.api.url}  (stage local; OpenAPI at {stack.api.url}/api/v3/openapi.json)")
+    _print(f"DynamoDB (moto)    {stack.moto.endpoint}")
+    handlers = ", ".join(sorted(stack.poller.handlers)) or "none"
+    _print(f"Stream handlers    {handlers} (polling every {stack.poller.interval:.1f}s from TRIM_HORIZON)")
+    schedules = "; ".join(stack.scheduler.describe()) if stack.scheduler and stack.scheduler.jobs else "none"
+    _print(f"Schedules          {schedules}")
+    timings = stack.timings
+    parts = [f"servers and tables {timings['startup']:.1f}s"]
+    if "demo" in timings:
+        parts.append(f"demo data {timings['demo']:.1f}s")
+    if "stream backlog" in timings:
+        parts.append(f"{stack.drained} stream records {timings['stream backlog']:.1f}s")
+    _print(f"Started in {timings['ready']:.1f}s ({', '.join(parts)}).")
+    _print(f"{READY} Ctrl-C to stop (twice to stop at once).")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("werkzeug", "botocore", "pynamodb", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    stop = threading.Event()
+    serving = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set() and serving.is_set():
+            print("localdev: stopping at once", file=sys.stderr, flush=True)
+            os._exit(1)  # a second Ctrl-C while shutting down (a stream batch still running)
+        stop.set()
+        if not serving.is_set():
+            raise KeyboardInterrupt  # still starting: abandon the start-up, then clean up below
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    stack = Stack(port=args.port, dynamodb_port=args.dynamodb_port, demo_schools=args.schools, demo=not args.no_demo)
+    stack.out = _print
+    code = 0
+    try:
+        stack.start()
+        serving.set()
+        print_tokens(stack, args.port)
+        print_banner(stack)
+        while not stop.wait(1.0):
+            pass
+    except PortInUse as error:
+        print(f"localdev: {error}", file=sys.stderr, flush=True)
+        code = 1
+    except KeyboardInterrupt:
+        pass
+    except Exception:
+        logging.getLogger("localdev").exception("the local stack failed to start")
+        code = 1
+    finally:
+        serving.set()  # from here a signal no longer interrupts: a second one exits at once
+        if code == 0:
+            _print("Stopping...")
+        began = time.monotonic()
+        stack.stop()
+        if code == 0:
+            _print(f"Stopped in {time.monotonic() - began:.1f}s.")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,399 @@
+"""The local stack's parts: moto's DynamoDB server, the tables, the API server, the poller and scheduler.
+
+Order matters. The environment (endpoint, fake credentials, stage) must be set before
+anything imports the app or ``chalicelib.models``, because botocore reads
+``AWS_ENDPOINT_URL_DYNAMODB`` when it creates a client and the settings are read once.
+So this module imports nothing of the product at import time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+STAGE = "local"
+REGION = "eu-west-2"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local"}
+
+log = logging.getLogger("localdev")
+
+
+class PortInUse(Exception):
+    def __init__(self, port: int, variable: str) -> None:
+        super().__init__(f"port {port} on {HOST} is already in use (set {variable} to use another port)")
+        self.port = port
+
+
+def port_in_use(port: int, host: str = HOST) -> bool:
+    """True if something listens on the port. Binds as the servers will (SO_REUSEADDR), then lets go."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def stage_variables(project_dir: Path = PROJECT_DIR, stage: str = STAGE) -> dict[str, str]:
+    """The stage's environment variables from ``.chalice/config.json`` (as ``chalice local --stage`` sets them)."""
+    config = json.loads((project_dir / ".chalice" / "config.json").read_text())
+    variables = dict(config.get("environment_variables", {}))
+    variables.update(config.get("stages", {}).get(stage, {}).get("environment_variables", {}))
+    return {key: str(value) for key, value in variables.items()}
+
+
+def configure_environment(dynamodb_port: int, environ: MutableMapping[str, str] | None = None) -> str:
+    """Point every DynamoDB client at the local server and select the local stage. Returns the endpoint.
+
+    The credentials are always fake: nothing in the local stack should reach real AWS,
+    and if something did (a client without the endpoint) it must fail, not use a
+    developer's real keys.
+    """
+    env = os.environ if environ is None else environ
+    endpoint = f"http://{HOST}:{dynamodb_port}"
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "TOKEN_KEY_PARAMETER"):
+        env.pop(name, None)
+    env.update(FAKE_CREDENTIALS)
+    env.update(
+        AWS_ENDPOINT_URL_DYNAMODB=endpoint,
+        AWS_DEFAULT_REGION=REGION,
+        AWS_REGION=REGION,
+        AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
+        STAGE=STAGE,
+        TABLE_PREFIX=f"ecf-lp-api-{STAGE}",
+    )
+    env.update(stage_variables())
+    return endpoint
+
+
+_untune: list[Callable[[], None]] = []
+
+
+def tune_moto() -> Callable[[], None]:
+    """Three fixes to moto's DynamoDB for a long-running local server (idempotent, process-wide, results unchanged).
+
+    1. Transactions. Before each TransactWriteItems moto deep-copies every table the
+       transaction touches, once per item, to roll back on failure: a 100-item
+       transaction on a 1,000-item table copies 100,000 items, and a partnership
+       report copies the whole schools table. Loading the demo data took minutes.
+       Worse, a rollback *replaces* the table object, which orphans the stream shard
+       that open shard iterators point at: after one failed transaction on a streamed
+       table the poller would never see another record. Here the whole-table copy is
+       skipped and a rollback restores just the items the transaction touched (and
+       drops the stream records it wrote), in place.
+    2. Streams. GetRecords is served by another moto handler than DynamoDB's, so
+       ``motolock`` does not cover it; without the same lock a poller could read
+       stream records of a transaction that is about to be rolled back.
+    3. Queries. Every Query, on a table or an index, first sorts *all* the table's
+       items and then filters them: a school looked up by URN sorted 3,000 schools.
+       Query sorts its matches itself (by the full key, so the order is total), so
+       the up-front sort is skipped inside Query. Scan keeps it (its paging needs it).
+
+    Returns a function that puts moto back as it was (for tests sharing a process).
+    """
+    if _untune:
+        return _untune[0]
+    import copy
+
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    from localdev import motolock
+
+    motolock.serialise_dynamodb()
+    state = threading.local()
+    original_transact = DynamoDBBackend.transact_write_items
+
+    def table_deepcopy(self: Table, memo: dict[int, Any]) -> Table:
+        if getattr(state, "in_transaction", False):
+            return self  # transact_write_items' backup copy: the per-item snapshot below replaces it
+        return copy._reconstruct(self, memo, *self.__reduce_ex__(4))  # type: ignore[attr-defined]
+
+    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        touched: list[tuple[Table, Any, Any, Any]] = []
+        stream_lengths: dict[str, tuple[Table, int]] = {}
+        try:
+            for entry in transact_items:
+                _, op = next(iter(entry.items()))
+                table = self.get_table(op["TableName"])
+                key = op["Item"] if "Item" in op else op["Key"]
+                hash_value = DynamoType(key[table.hash_key_attr])
+                range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+                current = table.get_item(hash_value, range_value)
+                touched.append((table, hash_value, range_value, copy.deepcopy(current)))
+                if table.stream_shard is not None:
+                    stream_lengths.setdefault(table.name, (table, len(table.stream_shard.items)))
+        except Exception:  # noqa: BLE001 - a malformed request: moto's own checks report it
+            return original_transact(self, transact_items)
+        state.in_transaction = True
+        try:
+            return original_transact(self, transact_items)
+        except Exception:
+            for table, hash_value, range_value, old in reversed(touched):
+                if range_value is not None:
+                    if old is None:
+                        table.items[hash_value].pop(range_value, None)
+                    else:
+                        table.items[hash_value][range_value] = old
+                elif old is None:
+                    table.items.pop(hash_value, None)
+                else:
+                    table.items[hash_value] = old
+            for table, length in stream_lengths.values():
+                if table.stream_shard is not None:
+                    del table.stream_shard.items[length:]
+            raise
+        finally:
+            state.in_transaction = False
+
+    original_query = Table.query
+    original_all_items = Table.all_items
+
+    def all_items(self: Table) -> list[Any]:
+        if not getattr(state, "in_query", False):
+            return original_all_items(self)
+        if self.range_key_attr:
+            return [item for by_range in self.items.values() for item in by_range.values()]
+        return list(self.items.values())
+
+    def query(self: Table, *args: Any, **kwargs: Any) -> Any:
+        state.in_query = True
+        try:
+            return original_query(self, *args, **kwargs)
+        finally:
+            state.in_query = False
+
+    original_streams_call = DynamoDBStreamsHandler.call_action
+
+    def streams_call_action(self: Any) -> Any:
+        with motolock._lock:
+            return original_streams_call(self)
+
+    patches: list[tuple[Any, str, Any]] = [
+        (Table, "all_items", all_items),
+        (Table, "query", query),
+        (Table, "__deepcopy__", table_deepcopy),
+        (DynamoDBBackend, "transact_write_items", transact_write_items),
+        (DynamoDBStreamsHandler, "call_action", streams_call_action),
+    ]
+    saved = [(owner, name, owner.__dict__.get(name)) for owner, name, _ in patches]
+    for owner, name, replacement in patches:
+        setattr(owner, name, replacement)
+
+    def untune() -> None:
+        for owner, name, before in saved:
+            if before is None:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, before)
+        _untune.clear()
+
+    _untune.append(untune)
+    return untune
+
+
+class MotoServer:
+    """moto's ThreadedMotoServer, failing at once (not hanging) if it cannot bind its port."""
+
+    def __init__(self, port: int, host: str = HOST) -> None:
+        from moto.server import ThreadedMotoServer
+
+        tune_moto()  # moto's requests serialised (motolock), and fast, in-place transaction rollback
+        self.host, self.port = host, port
+        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        self._error: list[BaseException] = []
+        entry = self._server._server_entry
+
+        def guarded_entry() -> None:
+            try:
+                entry()
+            except BaseException as error:  # noqa: BLE001 - reported to start()
+                self._error.append(error)
+                self._server._server_ready_event.set()
+
+        self._server._server_entry = guarded_entry  # type: ignore[method-assign]
+        self.started = False
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        self._server.start()
+        if self._error:
+            error = self._error[0]
+            if isinstance(error, OSError):
+                raise PortInUse(self.port, "DYNAMODB_PORT") from error
+            raise error
+        self.started = True
+
+    def stop(self) -> None:
+        if self.started:
+            self._server.stop()  # werkzeug closes the socket when serve_forever returns
+            self.started = False
+
+
+def prepare_tables() -> None:
+    """Bind the models to the local stage and create the tables (streams included)."""
+    from chalicelib import config, models
+
+    config.reset()
+    models.rebind_all()
+    models.create_tables()
+
+
+@contextlib.contextmanager
+def direct_to_backend() -> Iterator[None]:
+    """Send DynamoDB calls straight to moto's backend, in process, instead of over HTTP to the server.
+
+    The server and ``mock_aws`` share moto's backends (same account and region), so
+    what is written here is what the server serves. Skipping HTTP makes a call about
+    three times cheaper, which is most of the demo data's loading time. Only while the
+    stack starts: ``mock_aws`` patches botocore for the whole process, so nothing else
+    may be talking to DynamoDB meanwhile (the API server and the poller's thread start
+    afterwards). Calls to an explicit endpoint, like the poller's stream reads, still
+    go to the server.
+    """
+    from moto import mock_aws
+
+    from chalicelib import config, models
+
+    endpoint = os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)  # mock_aws ignores calls to an endpoint
+    config.reset()
+    models.rebind_all()  # a new client, created without the endpoint
+    mock = mock_aws()
+    mock.start(reset=False)  # keep the tables the server already has
+    try:
+        yield
+    finally:
+        mock.stop(remove_data=False)
+        if endpoint is not None:
+            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+        config.reset()
+        models.rebind_all()
+
+
+def load_app(project_dir: Path = PROJECT_DIR) -> tuple[Any, Any]:
+    """The Chalice app and its ``local`` stage config, loaded as ``chalice local --stage local`` does."""
+    from chalice.cli.factory import CLIFactory
+
+    factory = CLIFactory(str(project_dir), environ=os.environ)  # the default factory works on a copy
+    config = factory.create_config_obj(chalice_stage_name=STAGE)
+    return config.chalice_app, config
+
+
+class ApiServer:
+    """chalice local's HTTP server (no autoreload, so no worker process) in a thread."""
+
+    def __init__(self, app: Any, config: Any, port: int, host: str = HOST) -> None:
+        from chalice.cli import validate_routes
+        from chalice.local import create_local_server
+
+        validate_routes(app.routes)
+        try:
+            self._server = create_local_server(app, config, host, port)  # binds here
+        except OSError as error:
+            raise PortInUse(port, "PORT") from error
+        self.url = f"http://{host}:{port}"
+        self._thread = threading.Thread(target=self._server.server.serve_forever, name="api-server", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(10)
+        self._server.server.server_close()
+
+
+@dataclass
+class Stack:
+    """Everything ``python -m localdev`` runs, started in order and stopped in reverse."""
+
+    port: int
+    dynamodb_port: int
+    demo_schools: int
+    demo: bool = True
+    out: Callable[[str], None] = print
+    timings: dict[str, float] = field(default_factory=dict)
+    moto: MotoServer | None = None
+    api: ApiServer | None = None
+    poller: Any = None
+    scheduler: Any = None
+    demo_result: Any = None
+    drained: int = 0
+    app: Any = None
+
+    def start(self) -> None:
+        began = time.monotonic()
+        for port, variable in ((self.port, "PORT"), (self.dynamodb_port, "DYNAMODB_PORT")):
+            if port_in_use(port):
+                raise PortInUse(port, variable)
+        endpoint = configure_environment(self.dynamodb_port)
+        self.moto = MotoServer(self.dynamodb_port)
+        self.moto.start()
+        self.app, chalice_config = load_app()
+        self.api = ApiServer(self.app, chalice_config, self.port)  # bind early: fail before loading data
+        prepare_tables()
+        self.timings["startup"] = time.monotonic() - began
+
+        if self.demo:
+            from chalicelib.domain.clock import utcnow
+            from localdev.demo import load_demo
+
+            self.out(f"Loading demo data ({self.demo_schools} schools)...")
+            mark = time.monotonic()
+            with direct_to_backend():
+                self.demo_result = load_demo(utcnow(), schools_count=self.demo_schools, log=self.out)
+            self.timings["demo"] = time.monotonic() - mark
+
+        from chalicelib import config
+        from localdev.poller import StreamPoller
+        from localdev.scheduler import Scheduler
+
+        region = config.current().region
+        self.poller = StreamPoller(self.app, endpoint, region=region)
+        if self.demo:
+            # Hand the demo data's stream records to the handlers now, as Lambda would have
+            # done while it loaded, so the first requests find a settled system.
+            self.out("Delivering the demo data's stream records to the stream handlers...")
+            mark = time.monotonic()
+            with direct_to_backend():  # the handlers' writes; the stream reads still go to the server
+                self.drained = self.poller.drain()
+            self.timings["stream backlog"] = time.monotonic() - mark
+        self.poller.start()
+        self.scheduler = Scheduler(self.app, region=region)
+        self.scheduler.start()
+        self.api.start()
+        self.timings["ready"] = time.monotonic() - began
+
+    def stop(self) -> None:
+        """Stop whatever was started; safe to call at any point of ``start()`` and more than once."""
+        if self.api is not None:
+            with contextlib.suppress(Exception):
+                self.api.stop()
+            self.api = None
+        for part in (self.scheduler, self.poller):
+            if part is not None:
+                with contextlib.suppress(Exception):
+                    part.stop()
+        self.scheduler = self.poller = None
+        if self.moto is not None:
+            with contextlib.suppress(Exception):
+                self.moto.stop()
+            self.moto = None

@@ -1,0 +1,440 @@
+"""The local stack: stream poller against a moto server, demo data, GIAS extract, scheduler, whole process."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from chalice import Chalice, Cron
+
+from chalicelib import config, models
+from chalicelib.domain.errors import Conflict
+from chalicelib.events.handlers import PARTNERSHIPS_STREAM_HANDLER
+from chalicelib.models import Partnership
+from chalicelib.repositories import events
+from chalicelib.repositories import partnerships as partnership_repo
+from chalicelib.services import importers, partnerships, tokens
+from localdev import gias
+from localdev.poller import StreamPoller
+from localdev.scheduler import Scheduler, parse_job
+from tests.conftest import NOW, REFERENCE
+from tests.factories import World
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+# --------------------------------------------------------------------------- poller against a moto server
+
+
+@pytest.fixture
+def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A moto server in this process, with the models bound to fresh tables on it.
+
+    Teardown removes the endpoint variable (while one is set, other tests' mock_aws
+    would not intercept) and puts moto and the model bindings back as they were.
+    """
+    from localdev.stack import MotoServer, tune_moto
+
+    server = MotoServer(free_port())  # tunes moto as the stack does
+    server.start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", server.endpoint)
+    config.reset()
+    config.configure(table_prefix=f"ecf-lp-api-localdev-{uuid.uuid4().hex[:8]}")
+    models.rebind_all()
+    models.create_tables()
+    try:
+        yield server.endpoint
+    finally:
+        server.stop()
+        monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB")
+        config.reset()
+        models.rebind_all()
+        tune_moto()()  # undo
+
+
+@pytest.fixture
+def app() -> Chalice:
+    import app as app_module
+
+    return app_module.app
+
+
+def _report(world: World, lp, dp, year: int = 2024):  # type: ignore[no-untyped-def]
+    school = world.school()
+    attributes = {"cohort": str(year), "school_id": school.id, "delivery_partner_id": dp.id}
+    return partnerships.create_partnership(lp.id, attributes, world.later()), school
+
+
+@pytest.fixture
+def delivered(app: Chalice, monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """Every event the stream handler is called with (the handler itself still runs)."""
+    events_seen: list[dict] = []
+    handler = app.handler_map[PARTNERSHIPS_STREAM_HANDLER]
+
+    def recording(event, context):  # type: ignore[no-untyped-def]
+        events_seen.append(event)
+        return handler(event, context)
+
+    monkeypatch.setitem(app.handler_map, PARTNERSHIPS_STREAM_HANDLER, recording)
+    return events_seen
+
+
+def _drain(poller: StreamPoller) -> int:
+    """Poll until the stream is quiet (the handler's own writes may add records)."""
+    total = 0
+    for _ in range(20):
+        count = poller.poll_once()
+        if count == 0:
+            return total
+        total += count
+    raise AssertionError("the stream never went quiet")
+
+
+def _ids(events_seen: list[dict]) -> list[str]:
+    return [r["dynamodb"]["Keys"]["id"]["S"] for event in events_seen for r in event["Records"]]
+
+
+def test_poller_delivers_partnership_changes_to_the_stream_handler(
+    moto_endpoint: str, app: Chalice, delivered: list[dict]
+) -> None:
+    world = World(NOW)
+    world.cohort(2024)
+    lp = world.lead_provider("Ambition Institute")
+    dp = world.delivery_partner(lp, [2024])
+    record, _ = _report(world, lp, dp)
+
+    poller = StreamPoller(app, moto_endpoint, backoff=0)
+    assert poller.poll_once() >= 1
+    assert delivered[0]["Records"][0]["eventName"] == "INSERT"
+    assert [e.event_type for e in events.history(record.id)] == ["reported"]
+    _drain(poller)
+    assert poller.poll_once() == 0  # nothing is delivered twice
+
+    partnerships.challenge_partnership(record.id, "mistake", world.later())
+    assert _drain(poller) >= 1
+    assert [e.event_type for e in events.history(record.id)] == ["reported", "challenged"]
+
+
+def test_a_failing_handler_gets_the_same_batch_again(
+    moto_endpoint: str, app: Chalice, delivered: list[dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = World(NOW)
+    world.cohort(2024)
+    lp = world.lead_provider()
+    dp = world.delivery_partner(lp, [2024])
+    first, _ = _report(world, lp, dp)
+    second, _ = _report(world, lp, dp)
+
+    recording = app.handler_map[PARTNERSHIPS_STREAM_HANDLER]
+    failures: list[int] = []
+
+    def flaky(event, context):  # type: ignore[no-untyped-def]
+        if not failures:
+            failures.append(len(event["Records"]))
+            delivered.append(event)
+            raise RuntimeError("the handler's first attempt fails")
+        return recording(event, context)
+
+    monkeypatch.setitem(app.handler_map, PARTNERSHIPS_STREAM_HANDLER, flaky)
+    poller = StreamPoller(app, moto_endpoint, backoff=0)
+
+    assert poller.poll_once() == 0
+    assert poller.pending_retries() == 1
+    assert events.history(first.id) == []
+
+    assert poller.poll_once() == 2
+    assert poller.pending_retries() == 0
+    assert delivered[0] == delivered[1]  # the same batch, in the same order
+    assert _ids(delivered[:1]) == [first.id, second.id]
+    _drain(poller)
+    assert [e.event_type for e in events.history(first.id)] == ["reported"]
+    assert [e.event_type for e in events.history(second.id)] == ["reported"]
+
+    # The records are shaped as Lambda delivers them (what chalice's DynamoDBRecord reads).
+    record = delivered[1]["Records"][0]
+    assert record["eventName"] == "INSERT"
+    assert record["eventSourceARN"].startswith(
+        f"arn:aws:dynamodb:eu-west-2:123456789012:table/{Partnership.Meta.table_name}/stream/"
+    )
+    assert record["awsRegion"] == "eu-west-2"
+    assert isinstance(record["dynamodb"]["ApproximateCreationDateTime"], float)
+    assert record["dynamodb"]["Keys"] == {"id": {"S": first.id}}
+    assert record["dynamodb"]["NewImage"]["school_id"] == {"S": first.school_id}
+    assert record["dynamodb"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+
+
+def test_a_failed_transaction_leaves_no_stream_records_and_the_stream_readable(
+    moto_endpoint: str, app: Chalice, delivered: list[dict]
+) -> None:
+    """moto itself would replace the table object on rollback, orphaning open shard iterators."""
+    world = World(NOW)
+    world.cohort(2024)
+    lp = world.lead_provider()
+    dp = world.delivery_partner(lp, [2024])
+    _, school = _report(world, lp, dp)
+    poller = StreamPoller(app, moto_endpoint, backoff=0)
+    _drain(poller)
+    delivered.clear()
+
+    rival = Partnership(
+        id=str(uuid.uuid4()),
+        school_id=school.id,
+        urn=school.urn,
+        lead_provider_id=lp.id,
+        delivery_partner_id=dp.id,
+        dp_name=dp.name,
+        cohort=2024,
+        report_id=str(uuid.uuid4()),
+        created_at=NOW,
+    )
+    with pytest.raises(Conflict):  # the school cohort is already held by the first partnership
+        partnership_repo.save_reported(rival, is_new=True, school=school, now=NOW)
+    assert partnership_repo.get_partnership(rival.id) is None
+
+    later, _ = _report(world, lp, dp)
+    assert _drain(poller) >= 1
+    assert later.id in _ids(delivered)  # the stream is still readable after the rollback...
+    assert rival.id not in _ids(delivered)  # ...and has no record of the rolled-back put
+    assert [e.event_type for e in events.history(later.id)] == ["reported"]
+    assert events.history(rival.id) == []
+
+
+# --------------------------------------------------------------------------- GIAS extract and demo data
+
+
+def test_gias_extract_is_latin_1_with_the_real_header(tmp_path: Path) -> None:
+    path = tmp_path / "gias.csv"
+    rows = gias.write_gias_csv(path, 200, seed=7)
+    data = path.read_bytes()
+    reference = REFERENCE / "data" / "importer-samples" / "ecf_tech.csv"
+    if reference.is_file():
+        expected = reference.read_bytes().split(b"\n", 1)[0].rstrip(b"\r")
+        assert data.split(b"\n", 1)[0] == expected
+    assert data.split(b"\n", 1)[0].decode("iso-8859-1") == gias.HEADER
+    assert b"\xe9" in data  # é as one Latin-1 byte...
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")  # ...so not UTF-8
+    assert len(rows) == 200 and len({r["URN"] for r in rows}) == 200
+    assert data == (gias.write_gias_csv(tmp_path / "again.csv", 200, seed=7) and (tmp_path / "again.csv").read_bytes())
+    gias.write_gias_csv(tmp_path / "other.csv", 200, seed=8)
+    assert (tmp_path / "other.csv").read_bytes() != data
+    codes = {r["TypeOfEstablishment (code)"] for r in gias.generate_rows(3000)}
+    assert {"1", "34", "28", "11", "10", "30"} <= codes
+    districts = {r["DistrictAdministrative (code)"][:3] for r in gias.generate_rows(3000)}
+    assert {"E06", "E07", "E08", "E09", "W06", "999"} <= districts
+
+
+def test_gias_extract_imports_with_accents_intact(aws: None, tmp_path: Path) -> None:
+    from chalicelib.repositories import schools as school_repo
+
+    path = tmp_path / "gias.csv"
+    rows = gias.write_gias_csv(path, 200, seed=7)
+    result = importers.import_schools(path, NOW)
+    assert result.rows == 200
+    assert result.created > 150 and result.skipped > 0
+    accented = [r for r in rows if not r["EstablishmentName"].isascii()]
+    stored = [school_repo.get_school_by_urn(r["URN"]) for r in accented]
+    assert any(s is not None and s.name == r["EstablishmentName"] for s, r in zip(stored, accented, strict=True))
+
+
+def test_demo_data_loads_through_the_services(aws: None) -> None:
+    from localdev.demo import LEAD_PROVIDERS, load_demo
+
+    result = load_demo(NOW, schools_count=200, log=lambda _: None)
+    assert list(result.tokens) == list(LEAD_PROVIDERS)
+    for name, token in result.tokens.items():
+        caller = tokens.authenticate(token, NOW)
+        assert caller is not None and caller.lead_provider_name == name
+    assert result.schools_imported > 150
+    assert result.delivery_partners >= len(LEAD_PROVIDERS)
+    assert result.partnerships > 10 and result.challenged >= 1
+    assert result.programme_choices > 0
+    assert models.Partnership.count() == result.partnerships
+
+    # The printed POST example works: an unpartnered eligible school and a partner of that LP.
+    example = result.example
+    assert example is not None
+    created = partnerships.create_partnership(
+        result.lead_providers[example.lead_provider],
+        {
+            "cohort": str(example.cohort),
+            "school_id": example.school_id,
+            "delivery_partner_id": example.delivery_partner_id,
+        },
+        NOW + timedelta(seconds=1),
+    )
+    assert created.school_id == example.school_id
+
+
+# --------------------------------------------------------------------------- scheduler
+
+
+def test_scheduler_runs_rate_and_cron_schedules() -> None:
+    demo = Chalice(app_name="schedules")
+    calls: list[tuple[str, object]] = []
+
+    @demo.schedule("rate(5 minutes)")
+    def every_five(event):  # type: ignore[no-untyped-def]
+        calls.append(("every_five", event))
+
+    @demo.schedule(Cron(30, 9, "?", "*", "MON-FRI", "*"))
+    def weekday_mornings(event):  # type: ignore[no-untyped-def]
+        calls.append(("weekday_mornings", event))
+
+    @demo.schedule("cron(0 12 L * ? *)")
+    def last_day(event):  # type: ignore[no-untyped-def]
+        calls.append(("last_day", event))
+
+    start = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)  # a Saturday
+    scheduler = Scheduler(demo, clock=lambda: start)
+    assert [job.name for job in scheduler.jobs] == ["every_five", "weekday_mornings"]
+    assert [name for name, _ in scheduler.skipped] == ["last_day"]
+    assert scheduler.jobs[1].next_run == datetime(2024, 6, 3, 9, 30, tzinfo=UTC)  # Monday
+
+    assert scheduler.run_due(start + timedelta(minutes=4)) == []
+    assert scheduler.run_due(start + timedelta(minutes=5)) == ["every_five"]
+    assert scheduler.run_due(start + timedelta(minutes=6)) == []
+    assert scheduler.run_due(start + timedelta(hours=2)) == ["every_five"]  # missed runs are not replayed
+    assert scheduler.jobs[0].next_run == start + timedelta(hours=2, minutes=5)
+    assert scheduler.run_due(datetime(2024, 6, 3, 9, 30, tzinfo=UTC)) == ["every_five", "weekday_mornings"]
+    assert scheduler.jobs[1].next_run == datetime(2024, 6, 4, 9, 30, tzinfo=UTC)
+
+    name, event = calls[-1]
+    assert name == "weekday_mornings"
+    assert event.detail_type == "Scheduled Event"  # type: ignore[attr-defined]
+    assert event.source == "aws.events"  # type: ignore[attr-defined]
+    assert event.resources == ["arn:aws:events:eu-west-2:123456789012:rule/weekday_mornings"]  # type: ignore[attr-defined]
+
+
+def test_schedule_expressions() -> None:
+    assert parse_job("a", "rate(1 hour)").every == timedelta(hours=1)
+    assert parse_job("b", "rate(2 days)").every == timedelta(days=2)
+    cron = parse_job("c", "cron(0/15 8-17 ? * MON-FRI *)").cron
+    assert cron is not None
+    assert cron.next_after(datetime(2024, 6, 7, 17, 50, tzinfo=UTC)) == datetime(2024, 6, 10, 8, 0, tzinfo=UTC)
+    assert cron.next_after(datetime(2024, 6, 10, 8, 0, tzinfo=UTC)) == datetime(2024, 6, 10, 8, 15, tzinfo=UTC)
+    monthly = parse_job("d", "cron(0 6 1 JAN,JUL ? *)").cron
+    assert monthly is not None
+    assert monthly.next_after(datetime(2024, 2, 1, tzinfo=UTC)) == datetime(2024, 7, 1, 6, 0, tzinfo=UTC)
+    for bad in ("rate(0 minutes)", "every day", "cron(0 12 * * ?)", "cron(0 25 * * ? *)"):
+        with pytest.raises(ValueError):
+            parse_job("x", bad)
+
+
+def test_the_apps_schedules_can_all_run_locally(app: Chalice) -> None:
+    assert Scheduler(app).skipped == []
+
+
+# --------------------------------------------------------------------------- the whole process
+
+
+def _environment(port: int, dynamodb_port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+    env.update(PORT=str(port), DYNAMODB_PORT=str(dynamodb_port), DEMO_SCHOOLS="300", PYTHONUNBUFFERED="1")
+    return env
+
+
+def test_python_m_localdev_serves_the_api_and_stops_cleanly(tmp_path: Path) -> None:
+    port, dynamodb_port = free_port(), free_port()
+    with (tmp_path / "stderr.log").open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "localdev"],
+            cwd=PROJECT_DIR,
+            env=_environment(port, dynamodb_port),
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+        lines: queue.Queue[str] = queue.Queue()
+
+        def read() -> None:
+            assert process.stdout is not None
+            for line in process.stdout:
+                lines.put(line)
+
+        threading.Thread(target=read, daemon=True).start()
+        output: list[str] = []
+        try:
+            deadline = time.monotonic() + 60
+            while not any(line.startswith("Ready.") for line in output):
+                assert process.poll() is None, "".join(output) + (tmp_path / "stderr.log").read_text()
+                assert time.monotonic() < deadline, "no banner after 60 s:\n" + "".join(output)
+                with contextlib.suppress(queue.Empty):
+                    output.append(lines.get(timeout=0.5))
+            text = "".join(output)
+            assert f"http://127.0.0.1:{port}" in text and f"http://127.0.0.1:{dynamodb_port}" in text
+            assert PARTNERSHIPS_STREAM_HANDLER in text
+            token = re.search(r'Bearer ([A-Za-z0-9_-]+)"', text).group(1)  # type: ignore[union-attr]
+
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/v3/schools/ecf?filter[cohort]=2024&page[per_page]=5",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.status == 200
+                assert len(json.load(response)["data"]) == 5
+
+            # The printed POST example works as printed.
+            post = re.search(r"-d '(\{.*\})' \"(http://\S+)\"", text)
+            assert post is not None
+            post_token = re.search(r'curl -X POST -H "Authorization: Bearer ([A-Za-z0-9_-]+)"', text).group(1)  # type: ignore[union-attr]
+            request = urllib.request.Request(
+                post.group(2),
+                data=post.group(1).encode(),
+                headers={"Authorization": f"Bearer {post_token}", "Content-Type": "application/vnd.api+json"},
+                method="POST",
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.status == 200
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+            code = process.wait(timeout=20)
+    assert code == 0, (tmp_path / "stderr.log").read_text()
+    assert not listening(port) and not listening(dynamodb_port)
+
+
+def test_a_busy_port_is_a_one_line_error() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "localdev"],
+            cwd=PROJECT_DIR,
+            env=_environment(port, free_port()),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"localdev: port {port} on 127.0.0.1 is already in use (set PORT to use another port)"
+    )

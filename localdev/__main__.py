@@ -85,6 +85,10 @@ def print_tokens(stack: Stack, port: int) -> None:
             f'  curl -X POST -H "Authorization: Bearer {token}" -H "Content-Type: application/vnd.api+json" '
             f"-d '{body}' \"{base}/api/v3/partnerships/ecf\""
         )
+        if example.participants:
+            _print(f"  # then its {example.participants} participants appear (moved in by the partnerships stream):")
+            query = f"filter[cohort]={example.cohort}&sort=-updated_at&page[per_page]=5"
+            _print(f'  curl -g -H "Authorization: Bearer {token}" "{base}/api/v3/participants/ecf?{query}"')
 
 
 def print_banner(stack: Stack) -> None:

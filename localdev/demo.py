@@ -29,7 +29,7 @@ from pathlib import Path
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.partnerships import CHALLENGE_REASONS
 from chalicelib.domain.schools import SchoolFacts, is_cip_only, is_eligible, should_stage
-from chalicelib.services import importers, partnerships, providers, schools, tokens
+from chalicelib.services import importers, induction, partnerships, providers, schools, tokens
 from localdev import gias
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -91,6 +91,12 @@ PROGRAMME_CHOICES = ("school_led", "not_yet_known", "no_early_career_teachers", 
 DEFAULT_SCHOOLS = 3000
 
 
+FIRST_NAMES = ("Amara", "Ben", "Chloe", "Dev", "Elif", "Finn", "Grace", "Hamza", "Isla", "Jack", "Kiran", "Lena",
+               "Mohammed", "Niamh", "Oscar", "Priya", "Rhys", "Sofia", "Tom", "Zara")  # fmt: skip
+LAST_NAMES = ("Ahmed", "Brown", "Campbell", "Davies", "Evans", "Fraser", "Green", "Hughes", "Iqbal", "Jones",
+              "Khan", "Lewis", "Murphy", "Nowak", "O'Brien", "Patel", "Roberts", "Smith", "Taylor", "Wright")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class PostExample:
     lead_provider: str
@@ -99,6 +105,7 @@ class PostExample:
     delivery_partner_id: str
     delivery_partner_name: str
     cohort: int
+    participants: int = 0  # onboarded there and waiting for a partnership
 
 
 @dataclass
@@ -112,6 +119,7 @@ class DemoResult:
     programme_choices: int = 0
     partnerships: int = 0
     challenged: int = 0
+    participants: int = 0
     example: PostExample | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -228,6 +236,33 @@ def load_demo(
     for urn, year, choice in choice_jobs:
         schools.set_programme_choice(urn, year, choice, now)
 
+    # Participants: onboarded at provider-led schools before their partnership is reported, so the
+    # partnerships stream moves them in (Induction::ChangePartnership), as in the real service.
+    people = iter(range(1_000_000))
+
+    def onboard(urn: str, year: int, count: int) -> int:
+        mentor_email = None
+        added = 0
+        for kind in ["mentor"] + ["ect"] * count:
+            n = next(people)
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            email = f"{first}.{last.replace(chr(39), '')}.{n}@school{urn}.example.org".lower()
+            induction.add_participant(
+                urn=urn, cohort=year, full_name=f"{first} {last}", email=email, participant_type=kind,
+                trn=f"{rng.randint(1000000, 9999999)}" if rng.random() < 0.8 else None,
+                mentor_email=mentor_email if kind == "ect" else None, appropriate_body=None, partnership_id=None,
+                now=now,
+            )  # fmt: skip
+            if kind == "mentor":
+                mentor_email = email
+            added += 1
+        return added
+
+    with_people = partnered_2024[: min(60, len(partnered_2024))]
+    for row in with_people:
+        schools.set_programme_choice(row["URN"], 2024, "provider_led", now)
+        result.participants += onboard(row["URN"], 2024, rng.randint(1, 4))
+
     def report(row: dict[str, str], year: int, lp: str, dp_id: str) -> str | None:
         try:
             record = partnerships.create_partnership(
@@ -250,7 +285,7 @@ def load_demo(
     result.challenged = len(to_challenge)
     log(
         f"  {result.partnerships} partnerships (2024 and 2025, {result.challenged} challenged), "
-        f"{result.programme_choices} programme choices"
+        f"{result.programme_choices} programme choices, {result.participants} participants"
     )
     mark = step("partnerships", mark)
 
@@ -261,6 +296,9 @@ def load_demo(
     partners = related.get((example_lp, 2025))
     if untouched and partners:
         row = untouched[0]
+        schools.set_programme_choice(row["URN"], 2025, "provider_led", now)
+        waiting = onboard(row["URN"], 2025, 3)
+        result.participants += waiting
         result.example = PostExample(
             lead_provider=example_lp,
             school_id=importers.school_id_for(row["URN"]),
@@ -268,6 +306,7 @@ def load_demo(
             delivery_partner_id=partners[0][0],
             delivery_partner_name=partners[0][1],
             cohort=2025,
+            participants=waiting,
         )
     step("tokens", mark)
     result.timings["total"] = time.monotonic() - started

@@ -29,6 +29,7 @@ class Settings:
     token_key_parameter: str | None
     token_key: str | None
     auth_cache_seconds: float
+    reference_cache_seconds: float
 
     @property
     def is_production(self) -> bool:
@@ -49,6 +50,7 @@ def _from_environment() -> Settings:
         token_key_parameter=os.environ.get("TOKEN_KEY_PARAMETER") or None,
         token_key=os.environ.get("TOKEN_HMAC_KEY") or None,
         auth_cache_seconds=float(os.environ.get("AUTH_CACHE_SECONDS", "60")),
+        reference_cache_seconds=float(os.environ.get("REFERENCE_CACHE_SECONDS", "60")),
     )
 
 

@@ -18,6 +18,7 @@ os.environ.update(
     STAGE="test",
     TABLE_PREFIX="ecf-lp-api-test",
     AUTH_CACHE_SECONDS="0",
+    REFERENCE_CACHE_SECONDS="0",
 )
 
 import json  # noqa: E402

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from pynamodb.models import Model
 
+from chalicelib import config
 from chalicelib.models import Cohort, CohortLeadProvider, Schedule
 
 COHORTS_PK = "COHORT"
@@ -19,15 +21,32 @@ def cohort_pk(year: int) -> str:
     return f"COHORT#{year:04d}"
 
 
+_cache: list[tuple[float, dict[int, Cohort]]] = []
+
+
+def _all() -> dict[int, Cohort]:
+    """Every cohort (a handful of items, one Query), cached per process for REFERENCE_CACHE_SECONDS:
+    cohorts change once a year, and list endpoints would otherwise spend a request on them."""
+    ttl = config.current().reference_cache_seconds
+    if _cache and ttl > 0 and _cache[0][0] > time.monotonic():
+        return _cache[0][1]
+    cohorts = {int(c.start_year): c for c in Cohort.query(COHORTS_PK)}
+    _cache.clear()
+    if ttl > 0:
+        _cache.append((time.monotonic() + ttl, cohorts))
+    return cohorts
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
 def get_cohort(year: int) -> Cohort | None:
-    try:
-        return Cohort.get(COHORTS_PK, cohort_key(year))
-    except Cohort.DoesNotExist:
-        return None
+    return _all().get(year)
 
 
 def list_cohorts() -> list[Cohort]:
-    return list(Cohort.query(COHORTS_PK))
+    return [cohort for _, cohort in sorted(_all().items())]
 
 
 def lead_providers_of(year: int) -> list[CohortLeadProvider]:
@@ -45,6 +64,7 @@ def save_all(items: Iterable[Model]) -> None:
     re-running an import repairs a partial write (a transaction per chunk would
     buy nothing and costs twice the write capacity).
     """
+    clear_cache()
     by_model: dict[type[Model], list[Model]] = {}
     for item in items:
         by_model.setdefault(type(item), []).append(item)

@@ -39,4 +39,5 @@ def test_every_api_route_is_documented_and_nothing_else():
 def test_document_matches_the_reference_it_was_built_from():
     import tools.build_openapi as builder
 
-    assert builder.build(reference_spec("v3")) == own()
+    reference_spec("v3")  # skips with a reason when ../shared/reference is absent
+    assert builder.build(json.loads(builder.REFERENCE.read_text())) == own()

@@ -91,10 +91,14 @@ PROGRAMME_CHOICES = ("school_led", "not_yet_known", "no_early_career_teachers", 
 DEFAULT_SCHOOLS = 3000
 
 
-FIRST_NAMES = ("Amara", "Ben", "Chloe", "Dev", "Elif", "Finn", "Grace", "Hamza", "Isla", "Jack", "Kiran", "Lena",
-               "Mohammed", "Niamh", "Oscar", "Priya", "Rhys", "Sofia", "Tom", "Zara")  # fmt: skip
-LAST_NAMES = ("Ahmed", "Brown", "Campbell", "Davies", "Evans", "Fraser", "Green", "Hughes", "Iqbal", "Jones",
-              "Khan", "Lewis", "Murphy", "Nowak", "O'Brien", "Patel", "Roberts", "Smith", "Taylor", "Wright")  # fmt: skip
+FIRST_NAMES = (
+    "Amara", "Ben", "Chloe", "Dev", "Elif", "Finn", "Grace", "Hamza", "Isla", "Jack",
+    "Kiran", "Lena", "Mohammed", "Niamh", "Oscar", "Priya", "Rhys", "Sofia", "Tom", "Zara",
+)  # fmt: skip
+LAST_NAMES = (
+    "Ahmed", "Brown", "Campbell", "Davies", "Evans", "Fraser", "Green", "Hughes", "Iqbal", "Jones",
+    "Khan", "Lewis", "Murphy", "Nowak", "O'Brien", "Patel", "Roberts", "Smith", "Taylor", "Wright",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

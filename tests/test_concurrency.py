@@ -93,3 +93,43 @@ def test_concurrent_challenge_and_report_never_leave_two_active(world):
     assert len(active) <= 1
     school_cohort = school_repo.get_school_cohort(school.id, 2024)
     assert school_cohort.active_partnership_id == (active[0].id if active else None)
+
+
+def test_concurrent_defers_of_one_participant_apply_once(world, client):
+    """Optimistic locking on the profile: of ten simultaneous defers exactly one applies."""
+    from chalicelib.repositories import participants as participant_repo
+    from chalicelib.services import induction
+    from chalicelib.services import participants as participant_service
+    from chalicelib.services import schools as school_service
+    from chalicelib.services.importers import import_cohort
+    from tests.test_migration import deliver
+
+    serialise_dynamodb()
+    lp = world.lead_provider("Ambition Institute")
+    world.lead_provider("Capita")
+    import_cohort("tests/data/cli/cohort", NOW)
+    dp = world.delivery_partner(lp, [2024])
+    school = world.school()
+    school_service.set_programme_choice(school.urn, 2024, "provider_led", NOW)
+    person = induction.add_participant(
+        urn=school.urn, cohort=2024, full_name="Ada", email="ada@example.org", participant_type="ect",
+        trn=None, mentor_email=None, appropriate_body=None, partnership_id=None, now=NOW,
+    )  # fmt: skip
+    partnership = service.create_partnership(
+        lp.id, {"cohort": "2024", "school_id": school.id, "delivery_partner_id": dp.id}, NOW
+    )
+    deliver(client, partnership.id)
+    attributes = {"reason": "career-break", "course_identifier": "ecf-induction"}
+    outcomes = run_concurrently(
+        [
+            (lambda: participant_service.change_training_status(lp.id, person.user_id, "defer", attributes, NOW))
+            for _ in range(10)
+        ]
+    )
+    kinds = Counter(kind for kind, _ in outcomes)
+    assert kinds == {"ok": 1, "invalid": 9}, outcomes
+    assert all(value == {"participant_profile": [m.ALREADY_DEFERRED]} for kind, value in outcomes if kind == "invalid")
+    profile = participant_repo.get_profile(person.profile_id)
+    records = participant_repo.records_of(profile)
+    assert sorted(r.training_status for r in records) == ["active", "deferred"]
+    assert sorted(s.state for s in participant_repo.states_of(profile.id)) == ["active", "deferred"]

@@ -63,7 +63,7 @@ def read_index_keys(
     forward: bool = True,
     range_condition: Condition | None = None,
     filter_condition: Condition | None = None,
-    chunk: int = SKIP_CHUNK,
+    chunk: int | None = None,
     key_name: str | None = None,
 ) -> list[str]:
     """Keys (the hash key, or ``key_name``) of items ``[offset, offset + limit)`` of an index partition, in order.
@@ -72,6 +72,7 @@ def read_index_keys(
     request per ``chunk`` keys skipped, whatever the item sizes. Items a filter
     drops still count as read but not as skipped.
     """
+    chunk = chunk or SKIP_CHUNK
     connection = model._get_connection()
     key_name = key_name or str(model._hash_keyname)
     wanted = offset + limit
@@ -111,9 +112,10 @@ def read_all_keys(
     range_condition: Condition | None = None,
     filter_condition: Condition | None = None,
     attributes: Iterable[str] = (),
-    chunk: int = SKIP_CHUNK,
+    chunk: int | None = None,
 ) -> list[dict[str, Any]]:
     """Every (projected) index item matching the conditions, raw, ``chunk`` keys per request."""
+    chunk = chunk or SKIP_CHUNK
     connection = model._get_connection()
     names = [model._hash_keyname, *attributes]
     out: list[dict[str, Any]] = []

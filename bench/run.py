@@ -1,0 +1,457 @@
+"""``make bench``: load realistic data into in-process moto, then measure the API through Chalice's test client.
+
+For each request: the DynamoDB requests it makes (by operation) and its
+median and 95th-percentile wall time in this process. Prints a Markdown
+report, writes it to ``bench/results/latest.md`` and ends with the request
+budget checks (PASS/FAIL); with ``BENCH_STRICT=1`` it exits 1 when a budget fails.
+
+Environment: ``BENCH_SCALE`` (default 1.0: 25,000 schools, 3,000 partnerships),
+``BENCH_REPS`` (most repetitions per row, default 40), ``BENCH_WRITE_REPS``
+(POST/PUT, default 12), ``BENCH_ROW_SECONDS`` (after 3 repetitions a row stops
+once it has run this long, default 20), ``BENCH_OUT`` (report path),
+``BENCH_STRICT=1`` (exit 1 when a budget fails).
+
+Times are in-process moto, not DynamoDB: moto scans and sorts a whole table
+for every index query and copies every table a transaction touches, so times
+grow with table size where DynamoDB's would not. The request counts are what
+carries over to AWS (see the notes the report prints).
+"""
+
+from __future__ import annotations
+
+# isort: off
+import bench  # noqa: F401 - first: fake credentials and the test stage before moto or the app
+
+# isort: on
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from moto import mock_aws
+
+from bench.counting import RequestCount, count_requests
+from bench.load import Dataset, Scale, fresh_tables, index_pages_sized_as_on_aws, load, without_transaction_snapshots
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "latest.md"
+FIRST_PAGE_BUDGET = 3
+KEYS_PER_REQUEST = 10_000  # the deep-page rule: at most one more request per this many keys skipped
+JSONAPI = "application/vnd.api+json"
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _nproc() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Row:
+    name: str
+    request: str
+    times: list[float] = field(default_factory=list)
+    counts: list[RequestCount] = field(default_factory=list)
+    note: str = ""
+    budget: str = ""  # "first-page" rows are checked against FIRST_PAGE_BUDGET
+    extra: bool = False  # a labelled extra row (moto behaviour changed), not a main figure
+
+    @property
+    def reps(self) -> int:
+        return len(self.times)
+
+    def typical(self) -> RequestCount:
+        """The most common breakdown across repetitions."""
+        by_text = Counter(str(c) for c in self.counts)
+        text = by_text.most_common(1)[0][0]
+        return next(c for c in self.counts if str(c) == text)
+
+    def totals(self) -> str:
+        totals = sorted({c.total for c in self.counts})
+        return str(totals[0]) if len(totals) == 1 else f"{totals[0]}-{totals[-1]}"
+
+    def without_auth(self) -> int:
+        return max(_api_requests(c) for c in self.counts)
+
+    def median_ms(self) -> float:
+        return statistics.median(self.times) * 1000
+
+    def app_median_ms(self) -> float:
+        """Median wall time outside DynamoDB calls: routing, auth, services, (de)serialisation."""
+        return statistics.median(t - c.seconds for t, c in zip(self.times, self.counts, strict=True)) * 1000
+
+    def p95_ms(self) -> float:
+        ordered = sorted(self.times)
+        return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)] * 1000
+
+
+def _api_requests(counts: RequestCount) -> int:
+    """Requests other than the token lookup/touch (the cold-auth cost, reported apart)."""
+    from chalicelib.models import ApiToken
+
+    return sum(1 for call in counts.calls if call.tables != (ApiToken.Meta.table_name,))
+
+
+class Bench:
+    def __init__(self, data: Dataset, client: Any, row_seconds: float):
+        self.data = data
+        self.row_seconds = row_seconds
+        self.client = client
+        self.rows: list[Row] = []
+        self.lp = data.largest_lead_provider
+        self.headers = self.auth(data.tokens[self.lp])
+
+    @staticmethod
+    def auth(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}", "Accept": JSONAPI, "Content-Type": JSONAPI}
+
+    def measure(
+        self,
+        name: str,
+        request: str,
+        call: Callable[[int], Any],
+        reps: int,
+        *,
+        status: int = 200,
+        warm: bool = True,
+        min_reps: int = 3,
+        before: Callable[[int], None] | None = None,
+        **row_fields: Any,
+    ) -> Row:
+        """Run ``call(i)`` up to ``reps`` times, counting and timing each.
+
+        One unmeasured warm-up call first (unless ``warm`` is false). After
+        ``min_reps`` the row stops once it has used its time budget; a row so
+        slow that two repetitions take three budgets stops at two.
+        """
+        row = Row(name, request, **row_fields)
+        if warm:
+            if before:
+                before(-1)
+            self._check(call(-1), status, name)
+        started = time.perf_counter()
+        for i in range(reps):
+            elapsed = time.perf_counter() - started
+            if (i >= min_reps and elapsed > self.row_seconds) or (i >= 2 and elapsed > 3 * self.row_seconds):
+                break
+            if before:
+                before(i)
+            with count_requests() as counts:
+                t0 = time.perf_counter()
+                response = call(i)
+                row.times.append(time.perf_counter() - t0)
+            self._check(response, status, name)
+            row.counts.append(counts)
+        _say(
+            f"  {name}: {row.typical()} | median {row.median_ms():.1f} ms, p95 {row.p95_ms():.1f} ms, "
+            f"outside DynamoDB calls {row.app_median_ms():.1f} ms ({row.reps} in {time.perf_counter() - started:.1f} s)"
+        )
+        self.rows.append(row)
+        return row
+
+    @staticmethod
+    def _check(response: Any, status: int, name: str) -> None:
+        if response.status_code != status:
+            raise SystemExit(f"{name}: HTTP {response.status_code} (wanted {status}): {response.body[:500]!r}")
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Any:
+        return self.client.http.get(path, headers=headers or self.headers)
+
+
+def run_scenarios(bench_: Bench, reps: int, write_reps: int) -> dict[str, Any]:
+    from chalicelib.repositories import cohorts as cohort_repo
+    from chalicelib.services import tokens
+
+    data = bench_.data
+    get = bench_.get
+    schools = "/api/v3/schools/ecf?filter[cohort]=2025"
+    facts: dict[str, Any] = {}
+
+    bench_.measure("GET schools, first page", schools, lambda _i: get(schools), reps, budget="first-page")
+    bench_.measure(
+        "GET schools, first page, cold cohort cache",
+        schools,
+        lambda _i: get(schools),
+        reps,
+        before=lambda _i: cohort_repo.clear_cache(),
+        note="the cohort list is read once per REFERENCE_CACHE_SECONDS per process",
+    )
+    deep_page = min(200, max(2, data.listed_schools // 100 - 10))
+    skipped = (deep_page - 1) * 100
+    facts["skipped"] = skipped
+    deep = f"{schools}&page[page]={deep_page}&page[per_page]=100"
+    deep_note = f"{skipped:,} keys skipped"
+    bench_.measure(f"GET schools, page {deep_page}", deep, lambda _i: get(deep), reps, warm=False, note=deep_note)
+    with index_pages_sized_as_on_aws():
+        bench_.measure(
+            f"GET schools, page {deep_page} [AWS page sizing]",
+            deep,
+            lambda _i: get(deep),
+            reps,
+            warm=False,
+            budget="deep-page",
+            extra=True,
+            note=f"{deep_note}; EXTRA: moto pages sized on index entries, as DynamoDB does",
+        )
+    by_urn = f"{schools}&filter[urn]={data.sample_urn}"
+    bench_.measure("GET schools, filter[urn]", by_urn, lambda _i: get(by_urn), reps, budget="first-page")
+    assert data.recent_since is not None
+    recent = f"{schools}&filter[updated_since]={_iso(data.recent_since)}"
+    bench_.measure(
+        "GET schools, filter[updated_since] last day",
+        recent,
+        lambda _i: get(recent),
+        reps,
+        budget="first-page",
+        note="default sort (created_at)",
+    )
+    wide = f"{schools}&filter[updated_since]={_iso(data.now - timedelta(days=5 * 365))}"
+    wide_note = "every school matches; default sort (created_at): all matching keys are read, then sorted"
+    bench_.measure(
+        "GET schools, filter[updated_since] 5 years ago", wide, lambda _i: get(wide), reps, warm=False, note=wide_note
+    )
+    with index_pages_sized_as_on_aws():
+        bench_.measure(
+            "GET schools, filter[updated_since] 5 years ago [AWS page sizing]",
+            wide,
+            lambda _i: get(wide),
+            reps,
+            warm=False,
+            budget="first-page",
+            extra=True,
+            note=f"{wide_note}; EXTRA: moto pages sized on index entries",
+        )
+    wide_sorted = f"{wide}&sort=updated_at"
+    bench_.measure(
+        "GET schools, filter[updated_since] 5 years ago, sort=updated_at",
+        wide_sorted,
+        lambda _i: get(wide_sorted),
+        reps,
+        budget="first-page",
+        note="index order: reads one page",
+    )
+    dps = "/api/v3/delivery-partners"
+    bench_.measure("GET delivery-partners", dps, lambda _i: get(dps), reps, budget="first-page")
+    partnerships = "/api/v3/partnerships/ecf"
+    own = data.partnerships_of(bench_.lp)
+    bench_.measure(
+        "GET partnerships, first page",
+        partnerships,
+        lambda _i: get(partnerships),
+        reps,
+        budget="first-page",
+        note=f"largest LP: {len(own):,} partnerships",
+    )
+    bench_.measure(
+        "GET partnerships/{id}",
+        f"{partnerships}/{{id}}",
+        lambda i: get(f"{partnerships}/{own[i % len(own)].id}"),
+        reps,
+    )
+
+    # Writes. POST reports a school nobody has partnered; PUT moves a partnership to another partner.
+    targets = iter(data.unpartnered_schools)
+    partners = data.delivery_partners[bench_.lp]
+
+    def post(_i: int) -> Any:
+        attributes = {"cohort": "2025", "school_id": next(targets), "delivery_partner_id": partners[0]}
+        body = {"data": {"type": "ecf-partnership", "attributes": attributes}}
+        return bench_.client.http.post(partnerships, headers=bench_.headers, body=json.dumps(body))
+
+    moved = iter(own[len(own) // 2 :])
+
+    def put(_i: int) -> Any:
+        row = next(moved)
+        new_partner = next(p for p in partners if p != row.delivery_partner_id)
+        body = {"data": {"type": "ecf-partnership-update", "attributes": {"delivery_partner_id": new_partner}}}
+        return bench_.client.http.put(f"{partnerships}/{row.id}", headers=bench_.headers, body=json.dumps(body))
+
+    bench_.measure("POST partnerships", partnerships, post, write_reps, note="new school each time")
+    bench_.measure("PUT partnerships/{id}", f"{partnerships}/{{id}}", put, write_reps, note="change delivery partner")
+    with without_transaction_snapshots():
+        bench_.measure(
+            "POST partnerships [moto snapshot off]",
+            partnerships,
+            post,
+            write_reps,
+            note="EXTRA: moto's deep copy of every table a transaction touches patched out",
+            extra=True,
+        )
+
+    # Cold auth: a token's first use (lookup + last-used write), and a used token after the cache expires (lookup).
+    lp_name = next(name for name, lp_id in data.lead_providers.items() if lp_id == bench_.lp)
+    fresh: list[str] = []
+
+    def new_token(_i: int) -> None:
+        fresh.append(tokens.create_token(lp_name, data.now).token)
+
+    bench_.measure(
+        "GET delivery-partners, cold auth: new token",
+        dps,
+        lambda _i: get(dps, bench_.auth(fresh[-1])),
+        reps,
+        before=new_token,
+        note="first use: token GetItem + last_used_at UpdateItem",
+    )
+    bench_.measure(
+        "GET delivery-partners, cold auth: cache expired",
+        dps,
+        lambda _i: get(dps),
+        reps,
+        before=lambda _i: tokens.clear_cache(),
+        note="token GetItem (used within the hour: no write)",
+    )
+    return facts
+
+
+def budget_checks(rows: list[Row], facts: dict[str, Any]) -> list[tuple[bool, str]]:
+    checks: list[tuple[bool, str]] = []
+    first_page = next(r for r in rows if r.name == "GET schools, first page")
+    for row in rows:
+        if row.budget == "first-page":
+            used = row.without_auth()
+            checks.append(
+                (
+                    used <= FIRST_PAGE_BUDGET,
+                    f"{row.name}: {used} DynamoDB request{'' if used == 1 else 's'} (budget {FIRST_PAGE_BUDGET}): "
+                    f"{row.typical().detail()}",
+                )
+            )
+        elif row.budget == "deep-page":
+            extra = row.without_auth() - first_page.without_auth()
+            allowed = math.ceil(facts["skipped"] / KEYS_PER_REQUEST)
+            moto_row = next(r for r in rows if r.name == row.name.replace(" [AWS page sizing]", ""))
+            moto_extra = moto_row.without_auth() - first_page.without_auth()
+            checks.append(
+                (
+                    extra <= allowed,
+                    f"{row.name}: +{extra} requests over the first page for {facts['skipped']:,} skipped keys "
+                    f"(allowed +{allowed}, one per {KEYS_PER_REQUEST:,}); with moto's whole-item page sizing "
+                    f"+{moto_extra}, a moto artefact: {row.typical().detail()}",
+                )
+            )
+    return checks
+
+
+def report(
+    data: Dataset, rows: list[Row], checks: list[tuple[bool, str]], load_seconds: float, run_seconds: float
+) -> str:
+    scale = os.environ.get("BENCH_SCALE")
+    command = f"BENCH_SCALE={scale} make bench" if scale else "make bench"
+    lines = [
+        "# Benchmark: Lead Provider API on in-process moto",
+        "",
+        f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- Command: `{command}` (`.venv/bin/python -m bench.run`)",
+        f"- Machine: {_nproc()} CPUs (nproc), {platform.machine()}, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}",
+        f"- Scale: {data.summary()}",
+        f"- Load: {load_seconds:.1f} s ("
+        + "; ".join(f"{name} {seconds:.1f} s" for name, seconds in data.seconds.items())
+        + ")",
+        f"- Measurement: {run_seconds:.1f} s. Every request goes through `chalice.test.Client` with a Bearer token; "
+        "auth and cohort caches warm unless the row says cold; one unmeasured warm-up call per row except the slow "
+        "deep reads; after 3 repetitions a row stops once it has run "
+        f"{float(os.environ.get('BENCH_ROW_SECONDS', '20')):.0f} s (2 if very slow), hence N.",
+        "- Rows marked EXTRA change moto's behaviour as their note says; every other row is plain moto.",
+        "",
+        "| Request | N | DynamoDB requests per API request (by operation) | Total | Median ms | p95 ms "
+        "| Median ms outside DynamoDB calls | Notes |",
+        "|---|---:|---|---:|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        name = f"*{row.name}*" if row.extra else row.name
+        lines.append(
+            f"| {name} | {row.reps} | {row.typical()} | {row.totals()} | {row.median_ms():.1f} "
+            f"| {row.p95_ms():.1f} | {row.app_median_ms():.1f} | {row.note} |"
+        )
+    lines += ["", "Requests (`{id}` is a different partnership each time):", ""]
+    seen = set()
+    for row in rows:
+        if row.request not in seen:
+            seen.add(row.request)
+            lines.append(f"- `{row.request}`")
+    lines += ["", "## Request budgets", ""]
+    lines += [f"- **{'PASS' if ok else 'FAIL'}** {text}" for ok, text in checks]
+    lines += ["", "## Reading the figures", "", *NOTES]
+    return "\n".join(lines) + "\n"
+
+
+NOTES = [
+    "- Request counts are exact and carry over to DynamoDB; times are this process running moto and the app "
+    "together and do not. *Outside DynamoDB calls* is the app's own time (routing, auth, services, PynamoDB "
+    "(de)serialisation): roughly what a warm Lambda adds to DynamoDB's latency times the request count.",
+    "- moto answers an index query by scanning and sorting the whole table, so read times grow with table size "
+    "(DynamoDB's do not). It also ends a query page at 1 MB of *whole items* where DynamoDB counts index "
+    "entries: a listing index entry is ~110 bytes and a school ~750, so a page that holds ~9,000 school keys on "
+    "AWS holds ~1,300 in moto, and deep pages take more requests in moto than on AWS. The `[AWS page sizing]` "
+    "rows size moto's pages on index entries (our reading of DynamoDB's rule; confirm on AWS); the deep-page "
+    "budget is checked on them.",
+    "- moto deep-copies every table a transaction touches (the schools table for POST and PUT), so POST/PUT "
+    "times grow with table size; the `[moto snapshot off]` row is the same POST without that copy.",
+    "- Cold rows: a token's first use adds a GetItem and an UpdateItem (last_used_at, at most hourly); after "
+    "the auth cache expires, a GetItem; after the cohort cache expires, a Query of the cohorts. Budgets are "
+    "checked on warm caches.",
+    "- POST and PUT count the request's own DynamoDB calls; the participant migration their stream records "
+    "trigger runs later in another Lambda and is not measured here.",
+    "- Budgets: the first page of any list makes at most 3 DynamoDB requests whatever the table size; a deep "
+    "page makes at most one more request per 10,000 keys skipped.",
+]
+
+
+def main() -> int:
+    # Warm caches for the main figures (the cold costs have rows of their own).
+    os.environ["AUTH_CACHE_SECONDS"] = "3600"
+    os.environ["REFERENCE_CACHE_SECONDS"] = "3600"
+    factor = float(os.environ.get("BENCH_SCALE", "1"))
+    reps = int(os.environ.get("BENCH_REPS", "40"))
+    write_reps = int(os.environ.get("BENCH_WRITE_REPS", "12"))
+    row_seconds = float(os.environ.get("BENCH_ROW_SECONDS", "20"))
+    out = Path(os.environ.get("BENCH_OUT", str(RESULTS)))
+    scale = Scale.factor(factor)
+    began = time.perf_counter()
+    with mock_aws():
+        fresh_tables()
+        _say(f"Loading {scale} ...")
+        t0 = time.perf_counter()
+        data = load(scale, progress=_say)
+        load_seconds = time.perf_counter() - t0
+        _say(f"Loaded in {load_seconds:.1f} s. Measuring ...")
+
+        from chalice.test import Client
+
+        import app as app_module
+
+        t0 = time.perf_counter()
+        with Client(app_module.app, stage_name="test", project_dir=str(ROOT)) as client:
+            bench_ = Bench(data, client, row_seconds)
+            facts = run_scenarios(bench_, reps, write_reps)
+        run_seconds = time.perf_counter() - t0
+    checks = budget_checks(bench_.rows, facts)
+    text = report(data, bench_.rows, checks, load_seconds, run_seconds)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    print(text)
+    where = out.relative_to(ROOT) if out.is_relative_to(ROOT) else out
+    _say(f"Wrote {where}; total {time.perf_counter() - began:.0f} s")
+    failed = not all(ok for ok, _ in checks)
+    return 1 if failed and os.environ.get("BENCH_STRICT") == "1" else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
@@ -10,6 +11,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain.clock import iso
 from chalicelib.models.base import shared_connection
 
 M = TypeVar("M", bound=Model)
@@ -134,3 +136,51 @@ def read_all_keys(
         start_key = response.get("LastEvaluatedKey")
         if not start_key:
             return out
+
+
+def ordered_page(
+    model: type[Model],
+    *,
+    by_created: str,
+    by_updated: str,
+    hash_value: str,
+    updated_key: Any,
+    order: str,
+    descending: bool,
+    offset: int,
+    limit: int,
+    updated_since: datetime | None,
+    filter_condition: Condition | None = None,
+    key_name: str | None = None,
+) -> list[str]:
+    """One page of a list kept in two sparse indexes, ``ck`` (created) and ``uk`` (updated) ordered.
+
+    Sorting by ``updated_at``, or by ``created_at`` without ``updated_since``, pages
+    straight over the matching index. ``updated_since`` with the ``created_at``
+    order reads the changed keys from the updated index (one request per chunk of
+    them) and orders them here.
+    """
+    key = key_name or str(model._hash_keyname)
+    if updated_since is not None and order == "created_at":
+        rows = read_all_keys(
+            model,
+            by_updated,
+            hash_value,
+            range_condition=updated_key >= iso(updated_since),
+            filter_condition=filter_condition,
+            attributes=["ck", key] if key_name else ["ck"],
+        )
+        rows.sort(key=lambda raw: raw["ck"]["S"], reverse=descending)
+        return [raw[key]["S"] for raw in rows[offset : offset + limit]]
+    by_updated_order = order == "updated_at"
+    return read_index_keys(
+        model,
+        by_updated if by_updated_order else by_created,
+        hash_value,
+        offset=offset,
+        limit=limit,
+        forward=not descending,
+        range_condition=updated_key >= iso(updated_since) if by_updated_order and updated_since is not None else None,
+        filter_condition=filter_condition,
+        key_name=key_name,
+    )

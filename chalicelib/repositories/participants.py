@@ -22,7 +22,7 @@ from chalicelib.models.participants import (
     ProviderParticipant,
     User,
 )
-from chalicelib.repositories.common import batch_get, condition_failed, read_all_keys, read_index_keys, transaction
+from chalicelib.repositories.common import batch_get, condition_failed, ordered_page, read_all_keys, transaction
 
 # --------------------------------------------------------------------------- users
 
@@ -264,31 +264,17 @@ def view_page(
     if training_status:
         status_condition = ProviderParticipant.statuses.contains(training_status)
         condition = status_condition if condition is None else condition & status_condition
-    if updated_since is not None and order == "created_at":
-        rows = read_all_keys(
-            ProviderParticipant,
-            ProviderParticipant.visible_by_updated.Meta.index_name,
-            lead_provider_id,
-            range_condition=ProviderParticipant.uk >= iso(updated_since),
-            filter_condition=condition,
-            attributes=["ck", "user_id"],
-        )
-        rows.sort(key=lambda raw: raw["ck"]["S"], reverse=descending)
-        return [raw["user_id"]["S"] for raw in rows[offset : offset + limit]]
-    if order == "updated_at":
-        index = ProviderParticipant.visible_by_updated.Meta.index_name
-        range_condition = ProviderParticipant.uk >= iso(updated_since) if updated_since is not None else None
-    else:
-        index = ProviderParticipant.visible_by_created.Meta.index_name
-        range_condition = None
-    return read_index_keys(
+    return ordered_page(
         ProviderParticipant,
-        index,
-        lead_provider_id,
+        by_created=ProviderParticipant.visible_by_created.Meta.index_name,
+        by_updated=ProviderParticipant.visible_by_updated.Meta.index_name,
+        hash_value=lead_provider_id,
+        updated_key=ProviderParticipant.uk,
+        order=order,
+        descending=descending,
         offset=offset,
         limit=limit,
-        forward=not descending,
-        range_condition=range_condition,
+        updated_since=updated_since,
         filter_condition=condition,
         key_name="user_id",
     )

@@ -12,7 +12,7 @@ from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.partnerships import FIP, NO_ECTS
 from chalicelib.models import Partnership, ProviderRelationship, School, SchoolCohort
-from chalicelib.repositories.common import batch_get, condition_failed, read_all_keys, read_index_keys, transaction
+from chalicelib.repositories.common import batch_get, condition_failed, ordered_page, read_index_keys, transaction
 from chalicelib.repositories.providers import relationship_key
 from chalicelib.repositories.schools import LISTED, drop_listing_if_unpartnered, sort_key
 
@@ -53,31 +53,17 @@ def list_page(
     condition = Partnership.cohort.is_in(*cohorts)
     if delivery_partner_ids:
         condition = condition & Partnership.delivery_partner_id.is_in(*delivery_partner_ids)
-    if updated_since is not None and order == "created_at":
-        rows = read_all_keys(
-            Partnership,
-            Partnership.by_lead_provider_updated.Meta.index_name,
-            lead_provider_id,
-            range_condition=Partnership.uk >= iso(updated_since),
-            filter_condition=condition,
-            attributes=["ck"],
-        )
-        rows.sort(key=lambda raw: raw["ck"]["S"], reverse=descending)
-        return [raw["id"]["S"] for raw in rows[offset : offset + limit]]
-    if order == "updated_at":
-        index = Partnership.by_lead_provider_updated.Meta.index_name
-        range_condition = Partnership.uk >= iso(updated_since) if updated_since is not None else None
-    else:
-        index = Partnership.by_lead_provider_created.Meta.index_name
-        range_condition = None
-    return read_index_keys(
+    return ordered_page(
         Partnership,
-        index,
-        lead_provider_id,
+        by_created=Partnership.by_lead_provider_created.Meta.index_name,
+        by_updated=Partnership.by_lead_provider_updated.Meta.index_name,
+        hash_value=lead_provider_id,
+        updated_key=Partnership.uk,
+        order=order,
+        descending=descending,
         offset=offset,
         limit=limit,
-        forward=not descending,
-        range_condition=range_condition,
+        updated_since=updated_since,
         filter_condition=condition,
     )
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from chalicelib.domain.clock import iso
 from chalicelib.models import School, SchoolCohort
-from chalicelib.repositories.common import batch_get, read_all_keys, read_index_keys
+from chalicelib.repositories.common import batch_get, ordered_page
 
 LISTED = "Y"
 
@@ -64,32 +64,17 @@ def listing_page(
     updated_since: datetime | None,
 ) -> list[str]:
     """Ids of one page of the schools list, in order."""
-    if updated_since is not None and order == "created_at":
-        # Changed schools come from the updated index; order them by creation here.
-        rows = read_all_keys(
-            School,
-            School.listing_by_updated.Meta.index_name,
-            LISTED,
-            range_condition=School.uk >= iso(updated_since),
-            filter_condition=listing_filter(cohort),
-            attributes=["ck"],
-        )
-        rows.sort(key=lambda raw: raw["ck"]["S"], reverse=descending)
-        return [raw["id"]["S"] for raw in rows[offset : offset + limit]]
-    if order == "updated_at":
-        index = School.listing_by_updated.Meta.index_name
-        range_condition = School.uk >= iso(updated_since) if updated_since is not None else None
-    else:
-        index = School.listing_by_created.Meta.index_name
-        range_condition = None
-    return read_index_keys(
+    return ordered_page(
         School,
-        index,
-        LISTED,
+        by_created=School.listing_by_created.Meta.index_name,
+        by_updated=School.listing_by_updated.Meta.index_name,
+        hash_value=LISTED,
+        updated_key=School.uk,
+        order=order,
+        descending=descending,
         offset=offset,
         limit=limit,
-        forward=not descending,
-        range_condition=range_condition,
+        updated_since=updated_since,
         filter_condition=listing_filter(cohort),
     )
 

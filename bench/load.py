@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from bench.participants import ParticipantData, make_participants, write_onboarded
 from chalicelib import config, models
 from chalicelib.domain.clock import start_of_day, truncate, utcnow
 from chalicelib.domain.partnerships import FIP, challenge_deadline
@@ -124,6 +125,7 @@ class Scale:
     schools: int = 25_000
     partnerships: int = 3_000
     delivery_partners: int = 150
+    participants: int = 50_000
 
     @classmethod
     def factor(cls, factor: float) -> Scale:
@@ -132,12 +134,14 @@ class Scale:
             schools=max(300, round(25_000 * factor)),
             partnerships=max(30, round(3_000 * factor)),
             delivery_partners=max(14, round(150 * factor)),
+            participants=max(500, round(50_000 * factor)),
         )
 
     def __str__(self) -> str:
         return (
             f"{self.schools:,} schools, {self.partnerships:,} partnerships, "
-            f"{self.delivery_partners} delivery partners, {len(LEAD_PROVIDERS)} lead providers"
+            f"{self.delivery_partners} delivery partners, {len(LEAD_PROVIDERS)} lead providers, "
+            f"{self.participants:,} participants"
         )
 
 
@@ -166,6 +170,8 @@ class Dataset:
     relationships: int = 0
     partner_names: dict[str, str] = field(default_factory=dict)  # delivery partner id -> name
     seconds: dict[str, float] = field(default_factory=dict)
+    participants: ParticipantData | None = None
+    schools_by_id: dict[str, School] = field(default_factory=dict, repr=False)
 
     @property
     def largest_lead_provider(self) -> str:
@@ -182,6 +188,7 @@ class Dataset:
         return (
             f"{self.scale}; school mix: {mix}; listed {self.listed_schools:,}; "
             f"{self.relationships} provider relationships (cohorts 2023-2025); partnerships by LP: {lps}"
+            + (self.participants.summary(names) if self.participants else "")
         )
 
 
@@ -323,6 +330,20 @@ def load(
     school_cohorts, partnership_items = _make_partnerships(data, rng, schools, academic_start)
     phase("generate schools and partnerships", started)
 
+    if scale.participants:
+        started = time.perf_counter()
+        data.participants = make_participants(
+            scale.participants,
+            now,
+            random.Random(seed + 1),
+            data.largest_lead_provider,
+            schools,
+            school_cohorts,
+            partnership_items,
+        )
+        phase(f"generate {scale.participants:,} participants (read model via projection.build_views)", started)
+    data.schools_by_id = {s.id: s for s in schools}
+
     started = time.perf_counter()
     _write(School, schools)
     phase(f"write {len(schools):,} schools (batch)", started)
@@ -331,6 +352,11 @@ def load(
     _write(SchoolCohort, school_cohorts)
     _write(Partnership, partnership_items)
     phase(f"write {len(partnership_items):,} partnerships and school cohorts (batch)", started)
+
+    if data.participants is not None:
+        started = time.perf_counter()
+        items = write_onboarded(data.participants.onboarded, data.participants.programmes)
+        phase(f"write {scale.participants:,} participants: {items:,} items (batch)", started)
     return data
 
 

@@ -319,8 +319,179 @@ def run_scenarios(bench_: Bench, reps: int, write_reps: int) -> dict[str, Any]:
     return facts
 
 
+LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024  # bytes: a synchronous Lambda response (and so the API) cannot be larger
+DEFER_BODY = {
+    "data": {
+        "type": "participant-defer",
+        "attributes": {"reason": "career-break", "course_identifier": "ecf-induction"},
+    }
+}
+
+
+def run_participant_scenarios(bench_: Bench, reps: int, write_reps: int, facts: dict[str, Any]) -> None:
+    data = bench_.data
+    people = data.participants
+    if people is None:
+        return
+    get = bench_.get
+    visible = people.by_lead_provider.get(bench_.lp, [])
+    ects = people.ects_by_lead_provider.get(bench_.lp, [])
+    facts["participants_visible"] = len(visible)
+    base = "/api/v3/participants/ecf"
+    note = f"largest LP: {len(visible):,} visible participants of {people.count:,}"
+    first = f"{base}?page[per_page]=100"
+    bench_.measure("GET participants, first page", first, lambda _i: get(first), reps, budget="first-page", note=note)
+    big = f"{base}?page[per_page]=2000"
+    sizes: list[int] = []
+
+    def big_page(_i: int) -> Any:
+        response = get(big)
+        sizes.append(len(response.body))
+        return response
+
+    bench_.measure("GET participants, per_page=2000", big, big_page, reps, note="page of 2,000: see the size check")
+    facts["participants_page_bytes"] = max(sizes)
+    deep_page = min(100, max(2, len(visible) // 100 - 1))
+    deep = f"{base}?page[page]={deep_page}&page[per_page]=100"
+    bench_.measure(
+        f"GET participants, page {deep_page}",
+        deep,
+        lambda _i: get(deep),
+        reps,
+        warm=False,
+        note=f"{(deep_page - 1) * 100:,} keys skipped",
+    )
+    assert data.recent_since is not None
+    recent = f"{base}?filter[updated_since]={_iso(data.recent_since)}"
+    bench_.measure(
+        "GET participants, filter[updated_since] last day",
+        recent,
+        lambda _i: get(recent),
+        reps,
+        note=f"default sort (created_at); {people.recent:,} participants onboarded in the last day (all LPs)",
+    )
+    v1 = "/api/v1/participants/ecf"
+    bench_.measure("GET v1 participants, first page", v1, lambda _i: get(v1), reps, note="flat rows, default per_page")
+    bench_.measure(
+        "GET participants/{id}",
+        f"{base}/{{id}}",
+        lambda i: get(f"{base}/{visible[i % len(visible)]}"),
+        reps,
+    )
+    deferred = iter(ects[len(ects) // 2 :])
+
+    def defer(_i: int) -> Any:
+        return bench_.client.http.put(
+            f"{base}/{next(deferred)}/defer", headers=bench_.headers, body=json.dumps(DEFER_BODY)
+        )
+
+    bench_.measure(
+        "PUT participants/{id}/defer",
+        f"{base}/{{id}}/defer",
+        defer,
+        write_reps,
+        note="a different ECT each time: profile + state transaction, read model re-projected",
+    )
+
+
+WRITE_OPERATIONS = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
+
+
+@dataclass
+class Migration:
+    name: str
+    participants: int
+    moved: int
+    counts: RequestCount
+    seconds: float
+    note: str = ""
+
+    @property
+    def writes(self) -> int:
+        return sum(self.counts.count(op) for op in WRITE_OPERATIONS)
+
+    def write_detail(self) -> str:
+        return ", ".join(f"{op} {self.counts.count(op)}" for op in WRITE_OPERATIONS if self.counts.count(op)) or "none"
+
+
+def run_migrations(bench_: Bench, size: int, out: list[Migration]) -> list[Migration]:
+    """induction.change_partnership for a school cohort of ``size`` participants: onboarded unpartnered, and
+    onboarded under a partnership that was then challenged. Set up through the services (programme choice,
+    partnership reports, challenge); the participants are batch-loaded as add_participant leaves them."""
+    import random
+
+    from bench.participants import onboard_school_cohort
+    from chalicelib.models import Partnership
+    from chalicelib.repositories import schools as school_repo
+    from chalicelib.services import induction
+    from chalicelib.services import partnerships as partnership_service
+    from chalicelib.services import schools as school_service
+
+    data = bench_.data
+    rng = random.Random(7)
+    now = data.now
+    spare = list(reversed(data.unpartnered_schools))  # POST partnerships takes from the front
+    other_lp = next(lp for lp in data.lead_providers.values() if lp != bench_.lp)
+    cohort = 2025
+
+    def report(lp: str, school_id: str) -> str:
+        partner = data.delivery_partners[lp][0]
+        attributes = {"cohort": str(cohort), "school_id": school_id, "delivery_partner_id": partner}
+        return partnership_service.create_partnership(lp, attributes, now).id
+
+    def migrate(name: str, school_id: str, note: str) -> None:
+        partnership_id = report(bench_.lp, school_id)
+        # moto copies every table a transaction touches (here the 50,000-profile table, once per transaction),
+        # which says nothing about DynamoDB: the migration runs with that copy patched out. Counts are unaffected.
+        with without_transaction_snapshots(), count_requests() as counts:
+            t0 = time.perf_counter()
+            result = induction.change_partnership(partnership_id, now)
+            seconds = time.perf_counter() - t0
+        migration = Migration(name, size, len(result.users), counts, seconds, note)
+        _say(
+            f"  {name}: {len(result.users)} participants; writes {migration.writes} ({migration.write_detail()}); "
+            f"all requests {counts.total} ({counts}); {seconds:.1f} s"
+        )
+        out.append(migration)
+
+    # 1. Onboarded while the school cohort had no partnership: the default programme gets the partnership.
+    school = data.schools_by_id[spare[0]]
+    school_cohort = school_service.set_programme_choice(school.urn, cohort, "provider_led", now - timedelta(days=3))
+    onboard_school_cohort(rng, school, school_cohort, size, now - timedelta(days=2), None)
+    migrate(
+        f"{size} participants, school cohort unpartnered",
+        school.id,
+        "default programme gains the partnership; participants re-projected",
+    )
+
+    # 2. Onboarded under another provider's partnership, which the school then challenged.
+    school = data.schools_by_id[spare[1]]
+    school_service.set_programme_choice(school.urn, cohort, "provider_led", now - timedelta(days=3))
+    first_id = report(other_lp, school.id)
+    school_cohort = school_repo.get_school_cohort(school.id, cohort)
+    assert school_cohort is not None
+    onboard_school_cohort(rng, school, school_cohort, size, now - timedelta(days=2), Partnership.get(first_id))
+    partnership_service.challenge_partnership(first_id, "another_provider", now, ignore_deadline=True)
+    migrate(
+        f"{size} participants, previous partnership challenged",
+        school.id,
+        f"records move in transactions of {induction.TX_PROFILES} profiles to a new programme; both providers' "
+        "views re-projected",
+    )
+    return out
+
+
 def budget_checks(rows: list[Row], facts: dict[str, Any]) -> list[tuple[bool, str]]:
     checks: list[tuple[bool, str]] = []
+    if "participants_page_bytes" in facts:
+        size = facts["participants_page_bytes"]
+        checks.append(
+            (
+                size < LAMBDA_RESPONSE_LIMIT,
+                f"GET participants, per_page=2000: response {size:,} bytes "
+                f"(Lambda response limit {LAMBDA_RESPONSE_LIMIT:,} bytes, 6 MB)",
+            )
+        )
     first_page = next(r for r in rows if r.name == "GET schools, first page")
     for row in rows:
         if row.budget == "first-page":
@@ -349,7 +520,13 @@ def budget_checks(rows: list[Row], facts: dict[str, Any]) -> list[tuple[bool, st
 
 
 def report(
-    data: Dataset, rows: list[Row], checks: list[tuple[bool, str]], load_seconds: float, run_seconds: float
+    data: Dataset,
+    rows: list[Row],
+    checks: list[tuple[bool, str]],
+    load_seconds: float,
+    run_seconds: float,
+    migrations: list[Migration] | None = None,
+    facts: dict[str, Any] | None = None,
 ) -> str:
     scale = os.environ.get("BENCH_SCALE")
     command = f"BENCH_SCALE={scale} make bench" if scale else "make bench"
@@ -380,7 +557,30 @@ def report(
             f"| {name} | {row.reps} | {row.typical()} | {row.totals()} | {row.median_ms():.1f} "
             f"| {row.p95_ms():.1f} | {row.app_median_ms():.1f} | {row.note} |"
         )
-    lines += ["", "Requests (`{id}` is a different partnership each time):", ""]
+    if migrations:
+        lines += [
+            "",
+            "## Participant migration (`induction.change_partnership`)",
+            "",
+            "The stream handler's work when a partnership is reported for a school cohort that already has "
+            "participants: one call, measured once (it changes the data).",
+            "",
+            "| Scenario | Participants | Re-projected | Write requests (by operation) | All DynamoDB requests "
+            "(by operation) | Wall s | Notes |",
+            "|---|---:|---:|---|---|---:|---|",
+        ]
+        for mig in migrations:
+            lines.append(
+                f"| {mig.name} | {mig.participants} | {mig.moved} | {mig.writes} ({mig.write_detail()}) "
+                f"| {mig.counts.total} ({mig.counts}) | {mig.seconds:.1f} | {mig.note} |"
+            )
+    if facts and "participants_page_bytes" in facts:
+        lines += [
+            "",
+            f"Participants page of 2,000 (v3): {facts['participants_page_bytes']:,} bytes "
+            f"({facts['participants_page_bytes'] / LAMBDA_RESPONSE_LIMIT:.0%} of the 6 MB Lambda response limit).",
+        ]
+    lines += ["", "Requests (`{id}` is a different partnership, or participant, each time):", ""]
     seen = set()
     for row in rows:
         if row.request not in seen:
@@ -409,6 +609,12 @@ NOTES = [
     "checked on warm caches.",
     "- POST and PUT count the request's own DynamoDB calls; the participant migration their stream records "
     "trigger runs later in another Lambda and is not measured here.",
+    "- Participants: loaded in the shape `induction.add_participant` leaves them (user, identity, profile with "
+    "one active record, programme membership, initial state) with the read model built by "
+    "`projection.build_views` (`python -m bench.participants` checks the shape against the service). The API "
+    "pages over the largest provider's visible participants in its read model: a keys query of one index, then "
+    "one BatchGetItem per 100 participants. Defer reads the user, profiles, programmes and partnerships, writes "
+    "the profile and its new state in one transaction, and re-projects the participant.",
     "- Budgets: the first page of any list makes at most 3 DynamoDB requests whatever the table size; a deep "
     "page makes at most one more request per 10,000 keys skipped.",
 ]
@@ -441,9 +647,18 @@ def main() -> int:
         with Client(app_module.app, stage_name="test", project_dir=str(ROOT)) as client:
             bench_ = Bench(data, client, row_seconds)
             facts = run_scenarios(bench_, reps, write_reps)
+            run_participant_scenarios(bench_, reps, write_reps, facts)
+        migrations: list[Migration] = []
+        migration_size = int(os.environ.get("BENCH_MIGRATION_SIZE", "500"))
+        if data.participants is not None and migration_size > 0:
+            _say("Migrations ...")
+            try:
+                migrations = run_migrations(bench_, migration_size, migrations)
+            except Exception as error:  # noqa: BLE001 - report what was measured rather than lose the run
+                _say(f"  migration failed: {error!r}")
         run_seconds = time.perf_counter() - t0
     checks = budget_checks(bench_.rows, facts)
-    text = report(data, bench_.rows, checks, load_seconds, run_seconds)
+    text = report(data, bench_.rows, checks, load_seconds, run_seconds, migrations, facts)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     print(text)

@@ -37,6 +37,7 @@ class User(BaseModel):
     full_name = UnicodeAttribute()
     email = UnicodeAttribute()
     trn = UnicodeAttribute(null=True)
+    profile_ids = UnicodeSetAttribute(null=True)  # so re-projecting N users is BatchGets, not N queries
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 

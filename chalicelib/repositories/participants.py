@@ -113,6 +113,19 @@ def profiles_of_user(user_id: str) -> list[ParticipantProfile]:
     return list(ParticipantProfile.by_user.query(user_id))
 
 
+def profiles_of_users(users: dict[str, User]) -> dict[str, list[ParticipantProfile]]:
+    """Profiles of many users: BatchGets through each user's ``profile_ids``, a Query only for a user without them."""
+    wanted = sorted({pid for user in users.values() for pid in (user.profile_ids or ())})
+    found = profiles_by_id(wanted)
+    out: dict[str, list[ParticipantProfile]] = {}
+    for user_id, user in users.items():
+        if user.profile_ids:
+            out[user_id] = [found[pid] for pid in sorted(user.profile_ids) if pid in found]
+        else:
+            out[user_id] = profiles_of_user(user_id)
+    return out
+
+
 def profile_ids_in_programme(programme_id: str) -> list[str]:
     """Profiles whose current record is in the programme (a keys-only index)."""
     rows = read_all_keys(ParticipantProfile, ParticipantProfile.by_current_programme.Meta.index_name, programme_id)
@@ -137,6 +150,11 @@ def save_profiles(
             for profile, is_new in profiles:
                 if is_new:
                     tx.save(profile, condition=ParticipantProfile.id.does_not_exist())
+                    tx.update(
+                        User(id=profile.user_id),
+                        actions=[User.profile_ids.add({profile.id}), User.updated_at.set(profile.created_at)],
+                        condition=User.id.exists(),
+                    )
                 else:
                     tx.save(profile)
                 # Earlier programmes were recorded when their records were written; a change adds at most

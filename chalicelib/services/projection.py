@@ -170,7 +170,7 @@ def reproject(user_ids: Iterable[str], now: datetime, also_providers: Iterable[s
     if not ids:
         return 0
     users = repo.users_by_id(ids)
-    profiles_of: dict[str, list[ParticipantProfile]] = {uid: repo.profiles_of_user(uid) for uid in ids}
+    profiles_of: dict[str, list[ParticipantProfile]] = repo.profiles_of_users(users)
     programme_ids = {r.programme_id for ps in profiles_of.values() for p in ps for r in (p.records or [])}
     programmes = repo.programmes_by_id(sorted(programme_ids))
     partnership_ids = sorted({p.partnership_id for p in programmes.values() if p.partnership_id})

@@ -30,7 +30,7 @@ from chalicelib.repositories import cohorts as cohort_repo
 from chalicelib.repositories import common
 from chalicelib.services import tokens
 
-SCALE = Scale(schools=1_500, partnerships=300, delivery_partners=20)
+SCALE = Scale(schools=1_500, partnerships=300, delivery_partners=20, participants=600)
 FIRST_PAGE_BUDGET = 3
 SCHOOLS = "/api/v3/schools/ecf?filter[cohort]=2025"
 PARTNERSHIPS = "/api/v3/partnerships/ecf"
@@ -131,13 +131,15 @@ def test_schools_by_urn_is_within_budget(api: Api) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    [SCHOOLS, f"{SCHOOLS}&sort=-updated_at", PARTNERSHIPS],
-    ids=["schools", "schools-by-updated", "partnerships"],
+    [SCHOOLS, f"{SCHOOLS}&sort=-updated_at", PARTNERSHIPS, "/api/v3/participants/ecf", "/api/v1/participants/ecf"],
+    ids=["schools", "schools-by-updated", "partnerships", "participants-v3", "participants-v1"],
 )
 def test_the_first_page_is_within_budget(api: Api, path: str) -> None:
     api.warm()
     counts = api.count(path)
     assert counts.total <= FIRST_PAGE_BUDGET, counts.detail()
+    # A full page was read: an empty list would meet any budget.
+    assert any(call.operation == "BatchGetItem" for call in counts.calls), counts.detail()
 
 
 def test_a_deep_page_costs_one_query_per_chunk_skipped(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,13 +2,21 @@
 
 from chalice import Chalice
 
-from chalicelib.api import delivery_partners, docs, participants, partnerships, schools
+from chalicelib.api import declarations, delivery_partners, docs, exports, participants, partnerships, schools
 from chalicelib.events import handlers
 
 app = Chalice(app_name="ecf-lp-api")
 app.experimental_feature_flags.update({"BLUEPRINTS"})
 
-for blueprint in (schools.bp, delivery_partners.bp, partnerships.bp, participants.bp, docs.bp):
+for blueprint in (
+    schools.bp,
+    delivery_partners.bp,
+    partnerships.bp,
+    participants.bp,
+    declarations.bp,
+    exports.bp,
+    docs.bp,
+):
     app.register_blueprint(blueprint)
 
 handlers.register(app)

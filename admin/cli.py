@@ -31,6 +31,7 @@ from chalicelib.domain.errors import DomainError, NotFound
 from chalicelib.domain.participants import ECT, MENTOR
 from chalicelib.domain.partnerships import CHALLENGE_REASONS, SIT_CHOICES, api_status, in_challenge_window
 from chalicelib.domain.records import PartnershipRecord
+from chalicelib.domain.statements import StatementRefused
 from chalicelib.services import importers, induction, participant_admin, partnerships, providers, schools, tokens
 
 PROG = "ecf-admin"
@@ -525,7 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         description=(
             "Admin commands for the ECF Lead Provider API: imports, providers, tokens, schools, challenges, "
-            "participants."
+            "participants, finance."
         ),
         epilog="Exit status: 0 success, 1 error (bad data, not found, AWS unreachable), 2 bad arguments.",
     )
@@ -625,6 +626,10 @@ def build_parser() -> argparse.ArgumentParser:
         "show a participant: profiles, current training, induction history, states",
     )
     p.add_argument("participant_id", metavar="PARTICIPANT_ID", type=_text)
+
+    from admin import finance  # here, not at the top: admin.finance imports this module
+
+    finance.register(commands, actions, command)  # `participants eligibility` and `finance ...`
     return parser
 
 
@@ -703,7 +708,7 @@ def describe_error(error: BaseException, settings: config.Settings) -> str | Non
 
     if isinstance(error, NotFound):
         return f"not found: {error}"
-    if isinstance(error, DomainError):
+    if isinstance(error, DomainError | StatementRefused):
         return str(error)
     where = settings.dynamodb_endpoint or f"AWS region {settings.region}"
     for cause in _causes(error):

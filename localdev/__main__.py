@@ -10,6 +10,7 @@ handlers. Ctrl-C or SIGTERM stops them all and exits 0.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -17,9 +18,13 @@ import sys
 import threading
 import time
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from chalicelib.config import DEFAULT_DYNAMODB_PORT  # settings are read lazily: safe before the env is set
 from localdev.stack import HOST, PortInUse, Stack
+
+if TYPE_CHECKING:
+    from localdev.demo import FinanceExample
 
 DEFAULT_PORT = 8000
 READY = "Ready."
@@ -89,6 +94,40 @@ def print_tokens(stack: Stack, port: int) -> None:
             _print(f"  # then its {example.participants} participants appear (moved in by the partnerships stream):")
             query = f"filter[cohort]={example.cohort}&sort=-updated_at&page[per_page]=5"
             _print(f'  curl -g -H "Authorization: Bearer {token}" "{base}/api/v3/participants/ecf?{query}"')
+    print_finance(result.finance, result.tokens, base, stack.dynamodb_port)
+
+
+ADMIN = ".venv/bin/ecf-admin"
+# admin/finance.py: show it, authorise it (payable -> paid, awaiting clawback -> clawed back), export its CSV.
+FINANCE_COMMANDS = ("finance statements show", "finance statements authorise", "finance declarations-csv")
+
+
+def print_finance(finance: FinanceExample | None, tokens: dict[str, str], base: str, dynamodb_port: int) -> None:
+    """Declarations: list, POST one that succeeds at the server's date, void one; the statement to authorise."""
+    if finance is None:
+        return
+    token = tokens[finance.lead_provider]
+    auth = f'-H "Authorization: Bearer {token}"'
+    url = f"{base}/api/v3/participant-declarations"
+    states = ", ".join(f"{count} {state}" for state, count in finance.states.items())
+    _print()
+    _print(f"Declarations ({finance.lead_provider}, cohort {finance.cohort}: {states}):")
+    query = f"filter[cohort]={finance.cohort}&page[per_page]=5"
+    _print(f'  curl -g {auth} "{url}?{query}"')
+    body = json.dumps(finance.post_body, separators=(",", ":"))
+    _print(f"  # declare {finance.participant_name} started (an eligible ECT; it attaches to the next statement):")
+    _print(f'  curl -g -X POST {auth} -H "Content-Type: application/vnd.api+json" -d \'{body}\' "{url}"')
+    _print("  # void an eligible declaration:")
+    _print(f'  curl -g -X PUT {auth} "{url}/{finance.void_id}/void"')
+    admin = ADMIN if dynamodb_port == DEFAULT_DYNAMODB_PORT else f"DYNAMODB_PORT={dynamodb_port} {ADMIN}"
+    _print()
+    _print(
+        f"Statement to authorise: {finance.statement_id} ({finance.lead_provider}, {finance.statement_name}, "
+        f"cohort {finance.cohort}; payable, deadline {finance.statement_deadline.isoformat()})"
+    )
+    _print("  # show it, authorise it (its payable declarations become paid), write its declarations CSV here:")
+    for command in FINANCE_COMMANDS:
+        _print(f"  {admin} {command} {finance.statement_id}")
 
 
 def print_banner(stack: Stack) -> None:

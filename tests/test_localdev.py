@@ -413,6 +413,17 @@ def test_python_m_localdev_serves_the_api_and_stops_cleanly(tmp_path: Path) -> N
             )
             with urllib.request.urlopen(request, timeout=10) as response:
                 assert response.status == 200
+
+            # So does the printed declaration POST, after the demo's stream records were delivered.
+            from tests.test_demo_declarations import curl_request
+
+            line = next(x.strip() for x in output if "-X POST" in x and "/participant-declarations" in x)
+            method, url, headers, data = curl_request(line)
+            request = urllib.request.Request(url, data=data.encode(), headers=headers, method=method)
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.status == 200
+                assert json.load(response)["data"]["attributes"]["state"] == "eligible"
+            assert "Statement to authorise: " in text
         finally:
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)

@@ -15,7 +15,7 @@ from chalice.app import Request
 from chalicelib import config
 from chalicelib.domain import messages as m
 from chalicelib.domain.clock import parse_timestamp, truncate, utcnow
-from chalicelib.domain.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from chalicelib.domain.errors import BadRequest, Conflict, InvalidTransition, NotFound, ValidationFailed
 from chalicelib.domain.paging import DEFAULT_PER_PAGE, MAX_PER_PAGE, Order, Page
 from chalicelib.services.ids import parse_year
 
@@ -53,6 +53,8 @@ def handle_errors(view: Callable[..., Response]) -> Callable[..., Response]:
         except ValidationFailed as error:
             body = [{"title": attr, "detail": ", ".join(msgs)} for attr, msgs in error.errors.items()]
             return document({"errors": body}, 422)
+        except InvalidTransition as error:
+            return errors(m.INVALID_ACTION, error.detail, 422)
         except BadRequest as error:
             return errors(error.title, error.detail, 400)
         except NotFound:
@@ -117,12 +119,13 @@ def page(params: Mapping[str, str]) -> Page:
     """``page[page]`` and ``page[per_page]``: positive integers; per_page is clamped to 3000."""
     if "page" in params:
         raise BadRequest(m.PAGINATION_INVALID)
-    number = _positive(params.get("page[page]"), 1)
-    per_page = _positive(params.get("page[per_page]"), DEFAULT_PER_PAGE)
+    number = positive(params.get("page[page]"), 1)
+    per_page = positive(params.get("page[per_page]"), DEFAULT_PER_PAGE)
     return Page(number=number, per_page=min(per_page, MAX_PER_PAGE))
 
 
-def _positive(raw: str | None, default: int) -> int:
+def positive(raw: str | None, default: int) -> int:
+    """A positive page value, or the real API's pagination 400."""
     if raw is None:
         return default
     text = raw.strip()

@@ -32,3 +32,11 @@ class Conflict(DomainError):
 
 class InputError(DomainError):
     """Bad input to an admin command (CLI exits non-zero with this one-line message)."""
+
+
+class InvalidTransition(DomainError):
+    """A state transition that does not apply (a void of a voided declaration): 422 ``Invalid action``."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail

@@ -86,3 +86,44 @@ ALREADY_ACTIVE = "The participant is already active"
 SCHEDULE_BLANK = "The property '#/schedule_identifier' must be present"
 SCHEDULE_INVALID = "The property '#/schedule_identifier' must be a valid schedule for the cohort"
 TRAINING_STATUS_FILTER_INVALID = 'The filter \'#/training_status\' must be ["active", "deferred", "withdrawn"]'
+
+# --- POST /api/v{1,2,3}/participant-declarations (ecf-declarations-statements.md 1.3) ---
+NPQ_NOT_SUPPORTED = "NPQ Courses are no longer supported"
+DECLARATION_DATE_BLANK = "Enter a '#/declaration_date'."
+DECLARATION_TYPE_BLANK = "Enter a '#/declaration_type'."
+DECLARATION_DATE_FUTURE = "The '#/declaration_date' value cannot be a future date. Check the date and try again."
+DECLARATION_DATE_INVALID = "Enter a valid RCF3339 '#/declaration_date'."
+DECLARATION_BEFORE_MILESTONE_START = "Enter a '#/declaration_date' that's on or after the milestone start."
+DECLARATION_AFTER_MILESTONE_END = "Enter a '#/declaration_date' that's before the milestone end date."
+DECLARATION_TYPE_NOT_IN_SCHEDULE = "The property '#/declaration_type' does not exist for this schedule."
+DECLARATION_ALREADY_SUBMITTED = "A declaration has already been submitted that will be, or has been, paid for this event"
+MENTOR_STARTED_OR_COMPLETED_ONLY = (
+    "You cannot send retained or extended declarations for participants who began their mentor training after "
+    "June 2025. Resubmit this declaration with either a started or completed declaration."
+)
+EVIDENCE_HELD_BLANK = "Enter a '#/evidence_held' value for this participant."
+EVIDENCE_HELD_INVALID = "Enter an available '#/evidence_held' type for this participant's event and course."
+_WITHDRAWN_BEFORE = (
+    "This participant withdrew from this course on {date}. Enter a '#/declaration_date' that's on or before the "
+    "withdrawal date."
+)
+_FUNDING_CONTRACT_ENDED = (
+    "You cannot submit or void declarations for the {cohort} cohort. The funding contract for this cohort has "
+    "ended. Get in touch if you need to discuss this with us"
+)
+
+
+def declaration_after_withdrawal(date: str) -> str:
+    return _WITHDRAWN_BEFORE.format(date=date)
+
+
+def funding_contract_ended(cohort: object) -> str:
+    return _FUNDING_CONTRACT_ENDED.format(cohort=cohort)
+
+
+# --- PUT /api/v{1,2,3}/participant-declarations/{id}/void (1.6) ----------------------
+INVALID_ACTION = "Invalid action"
+ALREADY_VOIDED = "This declaration has already been voided."
+CLAWED_BACK_VIEW_ONLY = "This declaration has been clawed-back, so you can only view it."
+CLAWBACK_ALREADY_REFUNDED = "will or has been be refunded"
+CLAWBACK_NOT_PAID = "must be paid before it can be clawed back"

@@ -131,3 +131,75 @@ def participant_status(record: Record, now: datetime) -> str:
 def v1_status(record: Record) -> str:
     """v1/v2 ``status``: active/completed/leaving → active; withdrawn/changed → withdrawn."""
     return "active" if record.induction_status in ("active", "completed", "leaving") else "withdrawn"
+
+
+# --------------------------------------------------------------------------- the participant graph
+
+
+@dataclass(frozen=True)
+class Trainer:
+    """Who trains the records of one induction programme: its partnership's provider and delivery partner."""
+
+    programme_id: str
+    partnership_id: str | None
+    lead_provider_id: str | None
+    delivery_partner_id: str | None
+    challenged: bool
+    relationship: bool
+
+
+@dataclass(frozen=True)
+class Profile:
+    id: str
+    user_id: str
+    participant_type: str
+    status: str
+    training_status: str
+    school_id: str
+    cohort: int
+    schedule_identifier: str
+    schedule_cohort: int
+    mentor_profile_id: str | None
+    pupil_premium_uplift: bool
+    sparsity_uplift: bool
+    records: tuple[Record, ...]
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def course_identifier(self) -> str:
+        return COURSE_OF[self.participant_type]
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A user with their profiles and the trainers of every programme their records are in."""
+
+    id: str
+    full_name: str
+    email: str
+    trn: str | None
+    has_declarations: bool
+    created_at: datetime
+    updated_at: datetime
+    profiles: tuple[Profile, ...]
+    trainers: dict[str, Trainer]
+
+    def provider_of(self, record: Record) -> str | None:
+        """The lead provider whose partnership a record's programme has (None for a school-led programme)."""
+        trainer = self.trainers.get(record.programme_id)
+        return trainer.lead_provider_id if trainer else None
+
+    def trainer_of(self, record: Record) -> Trainer | None:
+        return self.trainers.get(record.programme_id)
+
+    def records_with(self, profile: Profile, lead_provider_id: str) -> list[Record]:
+        """The profile's records in programmes partnered with the provider, challenged or not."""
+        return [r for r in profile.records if self.provider_of(r) == lead_provider_id]
+
+    def active_profile(self, participant_type: str | None) -> Profile | None:
+        """The first active-status profile of that type."""
+        return next((p for p in self.profiles if p.participant_type == participant_type and p.status == "active"), None)
+
+    def providers(self, profile: Profile) -> set[str]:
+        return {lp for r in profile.records if (lp := self.provider_of(r))}

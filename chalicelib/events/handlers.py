@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chalice import Chalice, Rate
+from chalice import Chalice, Cron, Rate
 from chalice.app import CloudWatchEvent, DynamoDBEvent
 
 from chalicelib.domain.clock import utcnow
-from chalicelib.services import audit, migrations
+from chalicelib.services import audit, eligibility, migrations, statements
 
 log = logging.getLogger("ecf.events")
 
@@ -17,13 +17,20 @@ log = logging.getLogger("ecf.events")
 PARTNERSHIPS_STREAM_PLACEHOLDER = "arn:aws:dynamodb:eu-west-2:000000000000:table/partnerships/stream/placeholder"
 PARTNERSHIPS_STREAM_HANDLER = "on_partnership_change"
 RECONCILE_SCHEDULE = "reconcile_migrations"
+ELIGIBILITY_STREAM_PLACEHOLDER = (
+    "arn:aws:dynamodb:eu-west-2:000000000000:table/participant-eligibilities/stream/placeholder"
+)
+ELIGIBILITY_STREAM_HANDLER = "on_eligibility_change"
+RECONCILE_ELIGIBILITY_SCHEDULE = "reconcile_eligibility"
+MARK_PAYABLE_SCHEDULE = "mark_statements_payable"
 
 
 def stream_handlers() -> dict[str, type]:
     """Handler name → the model whose table's stream feeds it (for the local poller and infra tests)."""
     from chalicelib.models import Partnership
+    from chalicelib.models.finance import EligibilityItem
 
-    return {PARTNERSHIPS_STREAM_HANDLER: Partnership}
+    return {PARTNERSHIPS_STREAM_HANDLER: Partnership, ELIGIBILITY_STREAM_HANDLER: EligibilityItem}
 
 
 def register(app: Chalice) -> None:
@@ -50,6 +57,31 @@ def register(app: Chalice) -> None:
         done = migrations.reconcile(utcnow())
         if done:
             log.warning("reconciled %d partnership migration(s): %s", len(done), ", ".join(done))
+
+    @app.on_dynamodb_record(
+        stream_arn=ELIGIBILITY_STREAM_PLACEHOLDER,
+        batch_size=100,
+        starting_position="TRIM_HORIZON",
+        name=ELIGIBILITY_STREAM_HANDLER,
+    )
+    def on_eligibility_change(event: DynamoDBEvent) -> None:
+        """A recorded eligibility check: submitted declarations of an eligible profile become eligible and
+        attach to a statement; the participant's views show the new eligibility. Idempotent; a failure raises
+        (retried, bisected, dead-lettered) and ``reconcile_eligibility`` finishes what is left."""
+        for record in event:
+            eligibility.on_change(_image(record.old_image), _image(record.new_image), utcnow())
+
+    @app.schedule(Rate(5, unit=Rate.MINUTES), name=RECONCILE_ELIGIBILITY_SCHEDULE)
+    def reconcile_eligibility(event: CloudWatchEvent) -> None:
+        done = eligibility.reconcile(utcnow())
+        if done:
+            log.warning("reconciled %d eligibility change(s): %s", len(done), ", ".join(done))
+
+    @app.schedule(Cron(30, 0, "*", "*", "?", "*"), name=MARK_PAYABLE_SCHEDULE)
+    def mark_statements_payable(event: CloudWatchEvent) -> None:
+        """Daily, 00:30 UTC: statements whose deadline has passed move from open to payable."""
+        for moved in statements.mark_payable(utcnow()):
+            log.info("statement %s payable: %d declaration(s)", moved.statement_id, moved.declarations)
 
 
 def _image(image: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -1,3 +1,4 @@
+from chalicelib.models import finance as _finance  # noqa: F401  (registers the finance tables)
 from chalicelib.models import participants as _participants  # noqa: F401  (registers the participant tables)
 from chalicelib.models.base import all_models, create_tables, rebind_all, table_models
 from chalicelib.models.tables import (
@@ -14,7 +15,6 @@ from chalicelib.models.tables import (
     Schedule,
     School,
     SchoolCohort,
-    Statement,
 )
 
 __all__ = [
@@ -31,7 +31,6 @@ __all__ = [
     "Schedule",
     "School",
     "SchoolCohort",
-    "Statement",
     "all_models",
     "create_tables",
     "rebind_all",

@@ -26,6 +26,16 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProject
 from chalicelib.models.base import BaseMeta, BaseModel, register
 
 
+class UsersByTrn(GlobalSecondaryIndex["User"]):
+    """Sparse (users with a TRN): duplicate declarations are found by TRN across users."""
+
+    class Meta:
+        index_name = "by_trn"
+        projection = KeysOnlyProjection()
+
+    trn = UnicodeAttribute(hash_key=True)
+
+
 @register
 class User(BaseModel):
     """The API's participant id is the user id."""
@@ -38,8 +48,11 @@ class User(BaseModel):
     email = UnicodeAttribute()
     trn = UnicodeAttribute(null=True)
     profile_ids = UnicodeSetAttribute(null=True)  # so re-projecting N users is BatchGets, not N queries
+    has_declarations = BooleanAttribute(null=True)  # re-projection refreshes declaration visibility only for these
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+
+    by_trn = UsersByTrn()
 
 
 @register

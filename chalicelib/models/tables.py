@@ -29,7 +29,7 @@ STREAM = "NEW_AND_OLD_IMAGES"
 # --------------------------------------------------------------------------- cohorts
 # One table holds each cohort and what the cohort importer loads for it.
 # pk "COHORT" / sk "2024" is the cohort; pk "COHORT#2024" holds its LP links,
-# contracts, schedules and statements under sk prefixes.
+# contracts and schedules under sk prefixes (statements have their own table: models/finance.py).
 
 
 class _CohortItem(BaseModel):
@@ -109,20 +109,6 @@ class Schedule(_CohortItem):
     schedule_type = UnicodeAttribute()  # ecf_standard | ecf_reduced | ecf_extended | ecf_replacement
     cohort = NumberAttribute()
     milestones = ListAttribute(of=Milestone, default=list)
-
-
-@register
-class Statement(_CohortItem):
-    statement_id = UnicodeAttribute()
-    lead_provider_id = UnicodeAttribute()
-    cohort = NumberAttribute()
-    name = UnicodeAttribute()
-    statement_type = UnicodeAttribute()  # ECF | ECF::Payable | ECF::Paid
-    deadline_date = UTCDateTimeAttribute(null=True)
-    payment_date = UTCDateTimeAttribute(null=True)
-    output_fee = BooleanAttribute(default=False)
-    contract_version = UnicodeAttribute(default="0.0.1")
-    mentor_contract_version = UnicodeAttribute(default="0.0.1")
 
 
 # --------------------------------------------------------------------------- lead providers

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from pynamodb.models import Model
 
 from chalicelib import config
+from chalicelib.domain.cohorts import CohortRules
+from chalicelib.domain.declarations import Milestone
 from chalicelib.models import Cohort, CohortLeadProvider, Schedule
 
 COHORTS_PK = "COHORT"
@@ -80,4 +82,30 @@ def contracts_of(year: int) -> list[str]:
 
     return [
         c.lead_provider_id for c in CallOffContract.query(cohort_pk(year), CallOffContract.sk.startswith("CONTRACT#"))
+    ]
+
+
+# --------------------------------------------------------------------------- domain records
+
+
+def rules_of(year: int) -> CohortRules | None:
+    cohort = get_cohort(year)
+    if cohort is None:
+        return None
+    return CohortRules(
+        start_year=year,
+        mentor_funding=bool(cohort.mentor_funding),
+        detailed_evidence_types=bool(cohort.detailed_evidence_types),
+    )
+
+
+def milestones_of(year: int, schedule_identifier: str) -> list[Milestone] | None:
+    """The schedule's milestones (one GetItem), or None when the cohort has no such schedule."""
+    try:
+        schedule = Schedule.get(cohort_pk(year), f"SCHEDULE#{schedule_identifier}")
+    except Schedule.DoesNotExist:
+        return None
+    return [
+        Milestone(declaration_type=m.declaration_type, start_date=m.start_date, milestone_date=m.milestone_date)
+        for m in schedule.milestones or []
     ]

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.clock import iso
+from chalicelib.domain.errors import Conflict
 from chalicelib.models.base import shared_connection
 
 M = TypeVar("M", bound=Model)
@@ -31,9 +33,21 @@ def condition_failed(error: Exception) -> bool:
     if isinstance(error, TransactWriteError):
         reasons = getattr(error, "cancellation_reasons", None) or []
         return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
-    if isinstance(error, PutError | UpdateError):
+    if isinstance(error, PutError | UpdateError | DeleteError):
         return error.cause_response_code == "ConditionalCheckFailedException"
     return False
+
+
+@contextmanager
+def conflicts_as(message: str) -> Iterator[None]:
+    """Storage errors → domain errors, in one place: a write whose condition failed is a ``Conflict``
+    (something changed since it was read); anything else propagates unchanged."""
+    try:
+        yield
+    except (TransactWriteError, PutError, UpdateError, DeleteError) as error:
+        if condition_failed(error):
+            raise Conflict(message) from error
+        raise
 
 
 def batch_get(model: type[M], keys: Sequence[Any]) -> dict[Any, M]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from chalicelib.domain.clock import parse_date, start_of_day
 from chalicelib.domain.errors import InputError
 from chalicelib.domain.schools import SchoolFacts, listed_by_eligibility, should_stage
+from chalicelib.domain.statements import Statement, initial_type
 from chalicelib.models import (
     CallOffContract,
     Cohort,
@@ -24,13 +25,13 @@ from chalicelib.models import (
     MentorCallOffContract,
     Schedule,
     School,
-    Statement,
 )
 from chalicelib.models.tables import Band, Milestone
 from chalicelib.repositories import cohorts as cohort_repo
 from chalicelib.repositories import partnerships as partnership_repo
 from chalicelib.repositories import providers as provider_repo
 from chalicelib.repositories import schools as school_repo
+from chalicelib.repositories import statements as statement_repo
 
 Progress = Callable[[int, int], None]
 NAMESPACE = uuid.UUID("6f1c1f9e-2a53-4d0e-9a43-8f1f4f0b7c11")
@@ -266,31 +267,27 @@ def import_cohort(directory: str | Path, now: datetime, progress: Progress | Non
             for link in cohort_repo.contracts_of(year):
                 contracted.setdefault(year, set()).add(link)
     today = now.date()
+    statements: list[Statement] = []
     for i, row in enumerate(data["statements.csv"], start=2):
         where = f"statements.csv line {i}"
         if row["type"] != "ecf":
             continue
         year = known_year(row["cohort"], where)
         deadline, payment = parse_date(row["deadline_date"]), parse_date(row["payment_date"])
-        if payment and payment < today:
-            kind = "ECF::Paid"
-        elif deadline and payment and deadline <= today <= payment:
-            kind = "ECF::Payable"
-        else:
-            kind = "ECF"
+        if deadline is None or payment is None:
+            raise InputError(f"{where}: deadline_date and payment_date must be dates")
         for lp in sorted(contracted.get(year, set())):
-            items.append(
+            statements.append(
                 Statement(
-                    pk=cohort_repo.cohort_pk(year),
-                    sk=f"STATEMENT#{lp}#{row['name']}",
-                    statement_id=str(uuid.uuid5(NAMESPACE, f"statement:{lp}:{year}:{row['name']}")),
+                    id=str(uuid.uuid5(NAMESPACE, f"statement:{lp}:{year}:{row['name']}")),
                     lead_provider_id=lp,
                     cohort=year,
                     name=row["name"],
-                    statement_type=kind,
-                    deadline_date=_when(deadline),
-                    payment_date=_when(payment),
+                    statement_type=initial_type(deadline, payment, today),
+                    deadline_date=deadline,
+                    payment_date=payment,
                     output_fee=row["output_fee"].lower() == "true",
+                    marked_as_paid_at=None,
                     created_at=now,
                     updated_at=now,
                 )
@@ -302,6 +299,8 @@ def import_cohort(directory: str | Path, now: datetime, progress: Progress | Non
         cohort_repo.save_all(items[start : start + 100])
         if progress:
             progress(min(start + 100, len(items)), len(items))
+    # Statements are created once per provider and name; an existing one (maybe payable or paid) is kept.
+    statement_repo.create_missing(statements)
     return result
 
 

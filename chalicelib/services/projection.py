@@ -18,11 +18,14 @@ from typing import Any
 
 from chalicelib.domain.clock import iso
 from chalicelib.domain.participants import COURSE_OF, Record, latest, participant_status, v1_status
+from chalicelib.domain.statements import Eligibility, trn_validated
 from chalicelib.models import Partnership
 from chalicelib.models.participants import InductionProgramme, ParticipantProfile, ProviderParticipant, User
+from chalicelib.repositories import eligibility as eligibility_repo
 from chalicelib.repositories import participants as repo
 from chalicelib.repositories import partnerships as partnership_repo
 from chalicelib.repositories.schools import sort_key
+from chalicelib.services import declarations
 
 
 def _enrolment(
@@ -32,6 +35,7 @@ def _enrolment(
     states: list[Any] | None,
     lead_provider_id: str,
     user: User,
+    eligibility: Eligibility | None,
     now: datetime,
 ) -> dict[str, Any]:
     withdrawal = deferral = None
@@ -55,8 +59,8 @@ def _enrolment(
         "training_status": record.training_status,
         "participant_status": participant_status(record, now),
         "status": v1_status(record),
-        "teacher_reference_number_validated": False,
-        "eligible_for_funding": None,
+        "teacher_reference_number_validated": trn_validated(user.trn, eligibility),
+        "eligible_for_funding": eligibility.eligible_for_funding if eligibility else None,
         "pupil_premium_uplift": bool(profile.pupil_premium_uplift),
         "sparsity_uplift": bool(profile.sparsity_uplift),
         "schedule_identifier": record.schedule_identifier,
@@ -81,6 +85,7 @@ def build_views(
     states: dict[str, list[Any]],
     now: datetime,
     *,
+    eligibilities: dict[str, Eligibility] | None = None,
     include_challenged: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """lead provider id → the projected content (enrolments may be empty: hidden).
@@ -117,8 +122,9 @@ def build_views(
             record = found
             programme = programmes[record.programme_id]
             partnership = partnerships[str(programme.partnership_id)]
+            eligibility = (eligibilities or {}).get(profile.id)
             enrolments.append(
-                _enrolment(profile, record, partnership, states.get(profile.id), lead_provider_id, user, now)
+                _enrolment(profile, record, partnership, states.get(profile.id), lead_provider_id, user, eligibility, now)
             )
         out[lead_provider_id] = {"full_name": user.full_name, "trn": user.trn, "enrolments": enrolments}
     return out
@@ -136,7 +142,10 @@ def provider_view(lead_provider_id: str, user_id: str, now: datetime) -> Provide
         sorted({p.partnership_id for p in programmes.values() if p.partnership_id})
     )
     states = {p.id: repo.states_of(p.id) for p in profiles}
-    content = build_views(user, profiles, programmes, partnerships, states, now, include_challenged=True)
+    eligibilities = eligibility_repo.by_profiles([p.id for p in profiles])
+    content = build_views(
+        user, profiles, programmes, partnerships, states, now, eligibilities=eligibilities, include_challenged=True
+    )
     mine = content.get(lead_provider_id)
     if mine is None:
         return None
@@ -180,8 +189,11 @@ def reproject(user_ids: Iterable[str], now: datetime, also_providers: Iterable[s
         for profile in profile_list:
             if profile.training_status != "active" or any(r.training_status != "active" for r in profile.records or []):
                 states[profile.id] = repo.states_of(profile.id)
+    eligibilities = eligibility_repo.by_profiles([p.id for ps in profiles_of.values() for p in ps])
     built = {
-        uid: build_views(users[uid], profiles_of[uid], programmes, partnerships, states, now)
+        uid: build_views(
+            users[uid], profiles_of[uid], programmes, partnerships, states, now, eligibilities=eligibilities
+        )
         for uid in ids
         if uid in users
     }
@@ -216,4 +228,6 @@ def reproject(user_ids: Iterable[str], now: datetime, also_providers: Iterable[s
         )
         to_save.append(view)
     repo.save_views(to_save)
+    # Which providers may see a participant's declarations follows the same records (a transfer, a migration).
+    declarations.refresh_visibility([uid for uid, user in users.items() if user.has_declarations], now)
     return len(to_save)

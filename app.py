@@ -2,7 +2,16 @@
 
 from chalice import Chalice
 
-from chalicelib.api import declarations, delivery_partners, docs, exports, participants, partnerships, schools
+from chalicelib.api import (
+    declarations,
+    delivery_partners,
+    docs,
+    exports,
+    participants,
+    partnerships,
+    schools,
+    unfunded_mentors,
+)
 from chalicelib.events import handlers
 
 app = Chalice(app_name="ecf-lp-api")
@@ -14,6 +23,7 @@ for blueprint in (
     partnerships.bp,
     participants.bp,
     declarations.bp,
+    unfunded_mentors.bp,
     exports.bp,
     docs.bp,
 ):

@@ -27,8 +27,15 @@ V = {"v1": "/api/v1/participant-declarations", "v2": "/api/v2/participant-declar
      "v3": "/api/v3/participant-declarations"}  # fmt: skip
 
 
-def declaration_body(participant_id: Any, *, course: Any = "ecf-induction", declaration_type: Any = "started",
-                     date: Any = "2024-10-01T10:00:00Z", evidence: Any = ..., **extra: Any) -> dict[str, Any]:  # fmt: skip
+def declaration_body(
+    participant_id: Any,
+    *,
+    course: Any = "ecf-induction",
+    declaration_type: Any = "started",
+    date: Any = "2024-10-01T10:00:00Z",
+    evidence: Any = ...,
+    **extra: Any,
+) -> dict[str, Any]:
     attributes: dict[str, Any] = {"participant_id": participant_id, "declaration_type": declaration_type,
                                   "declaration_date": date, "course_identifier": course}  # fmt: skip
     if evidence is not ...:

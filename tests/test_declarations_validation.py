@@ -69,7 +69,9 @@ def test_missing_attributes_object_is_every_field_missing(env):
 
 
 def test_without_a_token_it_is_401(env, client):
-    response = client.http.post("/api/v3/participant-declarations", body="{}", headers={"Content-Type": "application/json"})
+    response = client.http.post(
+        "/api/v3/participant-declarations", body="{}", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 401
     assert json.loads(response.body) == {"error": m.ACCESS_DENIED}
 
@@ -108,7 +110,9 @@ def test_an_impossible_date_gives_both_date_messages(env, ect, date):
 
 
 def test_a_date_without_the_t_casts_but_is_not_rfc3339(env, ect):
-    assert_422(env.post(declaration_body(ect, date="2024-10-01 08:46:29")), [("declaration_date", m.DECLARATION_DATE_INVALID)])
+    assert_422(
+        env.post(declaration_body(ect, date="2024-10-01 08:46:29")), [("declaration_date", m.DECLARATION_DATE_INVALID)]
+    )
 
 
 def test_a_date_without_an_offset_is_utc_and_accepted(env, ect):
@@ -243,7 +247,9 @@ def test_a_challenged_partnership_still_lets_the_provider_declare(env):
     onboarded = env.onboard(school, 2024, "Cara Challenged", trn="2000009")
     env.eligible(onboarded.user_id)
     before = Partnership.get(partnership_id).serialize()
-    partnership_service.challenge_partnership(partnership_id, "mistake", NOW - timedelta(days=380), ignore_deadline=True)
+    partnership_service.challenge_partnership(
+        partnership_id, "mistake", NOW - timedelta(days=380), ignore_deadline=True
+    )
     env.deliver(partnership_id, old=before)
     assert env.post(declaration_body(onboarded.user_id)).status_code == 200
 
@@ -275,7 +281,9 @@ def test_evidence_rules_per_cohort_and_course(env, cohort, kind, declaration_typ
     response = env.post(body)
     if expected is None:
         assert response.status_code == 200, response.body
-        assert json.loads(response.body)["data"]["attributes"]["evidence_held"] == (None if evidence is ... else evidence)
+        assert json.loads(response.body)["data"]["attributes"]["evidence_held"] == (
+            None if evidence is ... else evidence
+        )
     else:
         assert_422(response, [("evidence_held", expected)])
 

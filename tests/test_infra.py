@@ -13,16 +13,29 @@ import re
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from chalice.utils import to_cfn_resource_name
 from moto import mock_aws
 from pynamodb.models import Model
 
 from chalicelib import config, models
-from chalicelib.events.handlers import PARTNERSHIPS_STREAM_PLACEHOLDER, stream_handlers
+from chalicelib.events.handlers import (
+    ELIGIBILITY_STREAM_PLACEHOLDER,
+    MARK_PAYABLE_SCHEDULE,
+    PARTNERSHIPS_STREAM_PLACEHOLDER,
+    RECONCILE_ELIGIBILITY_SCHEDULE,
+    RECONCILE_SCHEDULE,
+    stream_handlers,
+)
+from tools import infra_tables
+
+# Import every module of chalicelib/models as tools/infra_tables.py does, so both see the same table models.
+_, BROKEN_MODEL_MODULES = infra_tables.load_models()
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = ROOT / "infra" / "template.json"
@@ -57,7 +70,17 @@ FUNCTION_ROLES = {
     "APIHandler": "ApiHandlerRole",
     "OnPartnershipChange": "OnPartnershipChangeRole",
     "ReconcileMigrations": "ReconcileMigrationsRole",
+    "OnEligibilityChange": "OnEligibilityChangeRole",
+    "ReconcileEligibility": "ReconcileEligibilityRole",
+    "MarkStatementsPayable": "MarkStatementsPayableRole",
 }
+# Scheduled functions: handler, schedule expression, and the longest window their Errors alarm may take.
+SCHEDULES = {
+    "ReconcileMigrations": (f"app.{RECONCILE_SCHEDULE}", "rate(5 minutes)", 900),
+    "ReconcileEligibility": (f"app.{RECONCILE_ELIGIBILITY_SCHEDULE}", "rate(5 minutes)", 900),
+    "MarkStatementsPayable": (f"app.{MARK_PAYABLE_SCHEDULE}", "cron(30 0 * * ? *)", 3600),
+}
+STREAM_PLACEHOLDERS = (PARTNERSHIPS_STREAM_PLACEHOLDER, ELIGIBILITY_STREAM_PLACEHOLDER)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -165,6 +188,27 @@ def role_statements(template: dict[str, Any], role_id: str) -> list[dict[str, An
     return [s for policy in role["Properties"]["Policies"] for s in policy["PolicyDocument"]["Statement"]]
 
 
+def role_table_ids(template: dict[str, Any], role_id: str) -> list[str]:
+    """The tables (logical ids) tools/infra_tables.py's ROLE_TABLES says the role reaches."""
+    wanted = infra_tables.ROLE_TABLES[role_id]
+    table_models = models.table_models()
+    if wanted != infra_tables.ALL_TABLES:
+        by_suffix = {model.Meta.table_suffix: model for model in table_models}
+        assert set(wanted) <= set(by_suffix), f"{role_id}: {sorted(set(wanted) - set(by_suffix))} are no tables"
+        table_models = [by_suffix[suffix] for suffix in wanted]
+    return [table_logical_id(template, model) for model in table_models]
+
+
+def stream_sources(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Function logical id → the properties of its DynamoDB event source (template or packaged)."""
+    return {
+        lid: event["Properties"]
+        for lid, resource in resources.items()
+        for event in resource.get("Properties", {}).get("Events", {}).values()
+        if "Stream" in event.get("Properties", {})
+    }
+
+
 def assert_dynamodb_least_privilege(statements: list[dict[str, Any]], where: str) -> None:
     for statement in statements:
         actions = {a.lower() for a in _as_list(statement["Action"])}
@@ -210,6 +254,16 @@ def test_one_table_per_table_model(template: dict[str, Any]) -> None:
     ids = [table_logical_id(template, model) for model in models.table_models()]
     assert len(set(ids)) == len(ids)
     assert set(ids) == set(table_resources(template)), "template declares a table no model uses"
+
+
+def test_template_is_what_the_generator_makes(template: dict[str, Any]) -> None:
+    """Tables, their outputs and the roles' table lists come from tools/infra_tables.py: re-run it after a model
+    change (``python tools/infra_tables.py --write``)."""
+    assert not BROKEN_MODEL_MODULES, f"model modules that do not import: {BROKEN_MODEL_MODULES}"
+    generated, warnings = infra_tables.generate(template, models.table_models())
+    assert warnings == []
+    stale = infra_tables.changes(template, generated) or ["formatting"]
+    assert infra_tables.render(generated) == TEMPLATE_PATH.read_text(), f"run tools/infra_tables.py --write: {stale}"
 
 
 @pytest.mark.parametrize("model", models.table_models(), ids=lambda m: m.Meta.table_suffix)
@@ -317,9 +371,15 @@ def test_template_roles_are_least_privilege(template: dict[str, Any]) -> None:
         assert_dynamodb_least_privilege(role_statements(template, role_id), role_id)
 
 
+def test_every_function_role_declares_its_tables() -> None:
+    assert set(infra_tables.ROLE_TABLES) == set(FUNCTION_ROLES.values())
+
+
 @pytest.mark.parametrize("role_id", sorted(FUNCTION_ROLES.values()))
-def test_roles_reach_every_table_and_its_indexes(template: dict[str, Any], role_id: str) -> None:
-    ids = [table_logical_id(template, model) for model in models.table_models()]
+def test_roles_reach_their_tables_and_indexes(template: dict[str, Any], role_id: str) -> None:
+    """Each role's one item statement lists its tables and their indexes: all of them for the API and the
+    partnership handlers, the traced set (ROLE_TABLES) for the finance handlers."""
+    ids = role_table_ids(template, role_id)
     expected_resources = {_canonical({"Fn::GetAtt": [lid, "Arn"]}) for lid in ids} | {
         _canonical({"Fn::Sub": f"${{{lid}.Arn}}/index/*"}) for lid in ids
     }
@@ -378,39 +438,82 @@ def test_functions_log_to_declared_groups_only(template: dict[str, Any]) -> None
         assert [s["Resource"] for s in logs] == [{"Fn::Sub": arn}]
 
 
+def test_stream_sources_read_their_models_tables(template: dict[str, Any]) -> None:
+    """Each stream handler's event source reads the stream of its model's table (cfn-lint misses a wrong name)."""
+    sources = stream_sources(template["Resources"])
+    expected = {to_cfn_resource_name(name): model for name, model in stream_handlers().items()}
+    assert set(sources) == set(expected)
+    for lid, model in expected.items():
+        table_id = table_logical_id(template, model)
+        assert sources[lid]["Stream"] == {"Fn::GetAtt": [table_id, "StreamArn"]}, lid
+        assert template["Resources"][table_id]["Properties"]["StreamSpecification"] == {"StreamViewType": STREAM_VIEW}
+
+
 def test_stream_alarms(template: dict[str, Any]) -> None:
+    """Each stream handler: an iterator-age alarm, its own dead-letter queue and an alarm on it."""
     alarms = [r["Properties"] for r in template["Resources"].values() if r.get("Type") == "AWS::CloudWatch::Alarm"]
-    metrics = {(a["Namespace"], a["MetricName"]): a["Dimensions"] for a in alarms}
-    assert metrics[("AWS/Lambda", "IteratorAge")] == [{"Name": "FunctionName", "Value": {"Ref": "OnPartnershipChange"}}]
-    assert metrics[("AWS/SQS", "ApproximateNumberOfMessagesVisible")] == [
-        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["PartnershipStreamDeadLetterQueue", "QueueName"]}}
+    iterator_ages = [
+        a["Dimensions"] for a in alarms if (a["Namespace"], a["MetricName"]) == ("AWS/Lambda", "IteratorAge")
     ]
+    queue_depths = [
+        a["Dimensions"]
+        for a in alarms
+        if (a["Namespace"], a["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    ]
+    sources = stream_sources(template["Resources"])
+    queues = {
+        lid: source["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0] for lid, source in sources.items()
+    }
+    assert len(set(queues.values())) == len(queues), f"stream handlers share a dead-letter queue: {queues}"
+    assert len(iterator_ages) == len(queue_depths) == len(sources)
+    for lid, queue_id in queues.items():
+        assert [{"Name": "FunctionName", "Value": {"Ref": lid}}] in iterator_ages, lid
+        assert [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}] in queue_depths, lid
 
 
-def test_schedule_role_reaches_tables_and_own_logs_only(template: dict[str, Any]) -> None:
-    """The reconcile job calls services that read and write DynamoDB: no stream, queue, SSM or KMS access."""
-    statements = role_statements(template, "ReconcileMigrationsRole")
+def test_dead_letter_queues_are_encrypted_and_tls_only(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    queues = {lid for lid, r in resources.items() if r.get("Type") == "AWS::SQS::Queue"}
+    assert queues
+    policies = {
+        queue["Ref"]: r["Properties"]["PolicyDocument"]["Statement"]
+        for r in resources.values()
+        if r.get("Type") == "AWS::SQS::QueuePolicy"
+        for queue in r["Properties"]["Queues"]
+    }
+    for queue_id in queues:
+        assert resources[queue_id]["Properties"]["SqsManagedSseEnabled"] is True, queue_id
+        deny = [s for s in policies[queue_id] if s["Effect"] == "Deny"]
+        assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, queue_id
+        assert deny[0]["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}, queue_id
+
+
+@pytest.mark.parametrize("function_id", sorted(SCHEDULES))
+def test_schedule_role_reaches_tables_and_own_logs_only(template: dict[str, Any], function_id: str) -> None:
+    """Scheduled jobs call services that read and write DynamoDB: no stream, queue, SSM or KMS access."""
+    statements = role_statements(template, FUNCTION_ROLES[function_id])
     granted = {a for s in statements for a in _as_list(s["Action"])}
     assert granted == DYNAMODB_ITEM_ACTIONS | LOG_WRITE_ACTIONS
     assert all(s["Effect"] == "Allow" and "Condition" not in s for s in statements)
     assert "*" not in {r for s in statements for r in _as_list(s["Resource"]) if isinstance(r, str)}
 
 
-def test_scheduled_function_errors_alarm(template: dict[str, Any]) -> None:
+@pytest.mark.parametrize("function_id", sorted(SCHEDULES))
+def test_scheduled_function_errors_alarm(template: dict[str, Any], function_id: str) -> None:
     alarms = [r["Properties"] for r in template["Resources"].values() if r.get("Type") == "AWS::CloudWatch::Alarm"]
     errors = [
         a
         for a in alarms
         if (a["Namespace"], a["MetricName"]) == ("AWS/Lambda", "Errors")
-        and a["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "ReconcileMigrations"}}]
+        and a["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function_id}}]
     ]
     assert len(errors) == 1
     alarm = errors[0]
     assert alarm["Statistic"] == "Sum"
     assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
     assert alarm["TreatMissingData"] == "notBreaching"
-    # Within a few runs of the 5-minute schedule.
-    assert alarm["Period"] * alarm["EvaluationPeriods"] <= 900
+    # Within a few runs of a 5-minute schedule; within the hour of a daily run.
+    assert alarm["Period"] * alarm["EvaluationPeriods"] <= SCHEDULES[function_id][2]
 
 
 def test_missing_route_is_a_json_api_404(template: dict[str, Any]) -> None:
@@ -442,7 +545,8 @@ def test_chalice_package_with_merge_template(tmp_path: Path, template: dict[str,
     packaged = chalice_package(tmp_path / "out")
     assert time.monotonic() - started < 60
 
-    assert PARTNERSHIPS_STREAM_PLACEHOLDER not in json.dumps(packaged)
+    for placeholder in STREAM_PLACEHOLDERS:
+        assert placeholder not in json.dumps(packaged)
     # A merge onto a resource Chalice no longer generates leaves a resource without a Type.
     for lid, resource in packaged["Resources"].items():
         assert "Type" in resource, f"{lid}: merge target missing from chalice package output"
@@ -458,6 +562,10 @@ def check_stream_event_sources(packaged: dict[str, Any], template: dict[str, Any
     functions = {
         r["Properties"]["Handler"]: (lid, r) for lid, r in resources.items() if r["Type"] == "AWS::Serverless::Function"
     }
+    assert {lid for lid, _ in functions.values() if lid in stream_sources(resources)} == {
+        functions[f"app.{name}"][0] for name in stream_handlers()
+    }, "a DynamoDB event source no stream handler declares"
+    queues_seen: set[str] = set()
     for name, model in stream_handlers().items():
         lid, function = functions[f"app.{name}"]
         table_id = table_logical_id(template, model)
@@ -477,6 +585,8 @@ def check_stream_event_sources(packaged: dict[str, Any], template: dict[str, Any
         assert attribute == "Arn"
         queue = resources[queue_id]
         assert queue["Type"] == "AWS::SQS::Queue"
+        assert queue_id not in queues_seen, f"{lid} shares {queue_id}"
+        queues_seen.add(queue_id)
         assert queue["Properties"].get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue["Properties"]
 
         # The function's own role can read that stream and send to that queue, nothing wider.
@@ -500,10 +610,11 @@ def check_schedule_event_sources(packaged: dict[str, Any]) -> None:
         for lid, r in functions.items()
         if any(e["Type"] == "Schedule" for e in r["Properties"].get("Events", {}).values())
     }
-    assert scheduled == {"ReconcileMigrations"}
-    assert functions["ReconcileMigrations"]["Properties"]["Handler"] == "app.reconcile_migrations"
-    (event,) = functions["ReconcileMigrations"]["Properties"]["Events"].values()
-    assert event["Properties"]["Schedule"] == "rate(5 minutes)"
+    assert scheduled == set(SCHEDULES)
+    for lid, (handler, expression, _) in SCHEDULES.items():
+        assert functions[lid]["Properties"]["Handler"] == handler
+        (event,) = functions[lid]["Properties"]["Events"].values()
+        assert event["Properties"]["Schedule"] == expression
     alarmed = {
         a["Properties"]["Dimensions"][0]["Value"]["Ref"]
         for a in resources.values()
@@ -529,3 +640,107 @@ def check_functions_use_template_roles_and_environment(packaged: dict[str, Any],
         assert_dynamodb_least_privilege(role_statements(packaged, role_id), role_id)
         assert lid in template["Resources"], f"{lid}: no stage environment in infra/template.json"
         assert properties["Environment"]["Variables"]["TABLE_PREFIX"] == {"Fn::Sub": "ecf-lp-api-${Stage}"}
+
+
+# --------------------------------------------------------------------------- roles cover what the handlers do
+
+
+def _dynamodb_requests(operation: str, params: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    """(IAM action, table name, index name) for one DynamoDB API call (a transaction per item action)."""
+    if "TransactItems" in params:
+        actions = {
+            "Put": "PutItem",
+            "Update": "UpdateItem",
+            "Delete": "DeleteItem",
+            "ConditionCheck": "ConditionCheckItem",
+        }
+        if operation == "TransactGetItems":
+            actions = {"Get": "GetItem"}
+        return [
+            (f"dynamodb:{actions[kind]}", body["TableName"], None)
+            for item in params["TransactItems"]
+            for kind, body in item.items()
+        ]
+    if "RequestItems" in params:
+        return [(f"dynamodb:{operation}", table, None) for table in params["RequestItems"]]
+    return [(f"dynamodb:{operation}", params["TableName"], params.get("IndexName"))]
+
+
+def test_finance_handler_roles_cover_what_the_handlers_do(
+    template: dict[str, Any], world: Any, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run the eligibility stream handler, the eligibility reconciliation and the payable job in moto, recording
+    every DynamoDB request: each must be allowed by that function's role (ROLE_TABLES in tools/infra_tables.py).
+
+    A service that starts reaching another table fails here, not with AccessDenied in a deployed stage.
+    """
+    import botocore.client
+
+    from chalicelib.events import handlers
+    from chalicelib.models.finance import EligibilityItem
+    from chalicelib.repositories import declarations as declaration_repo
+    from chalicelib.services import eligibility
+    from tests.finance_env import NOW, FinanceEnv
+    from tests.test_stream_handler import stream_event
+
+    env = FinanceEnv(world, client)
+    school = env.school(2024)
+    env.partner(school, 2024)
+    mentor = env.onboard(school, 2024, "Max Mentor", kind="mentor", trn="2000003")
+    ects = [
+        env.onboard(school, 2024, name, trn=trn, mentor_email="max.mentor@example.org").user_id
+        for name, trn in (("Eve One", "2000001"), ("Ann Two", "2000002"))
+    ]
+    declared = [env.declare(ect)["id"] for ect in ects]
+    assert {declaration_repo.get(d).state for d in declared} == {"submitted"}  # type: ignore[union-attr]
+
+    table_ids = {model.Meta.table_name: table_logical_id(template, model) for model in models.table_models()}
+    recorded: list[tuple[str, str, str | None]] = []
+    recording = [False]
+    make_api_call = botocore.client.BaseClient._make_api_call
+
+    def record(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        if recording[0] and self.meta.service_model.service_name == "dynamodb":
+            recorded.extend(_dynamodb_requests(operation, params))
+        return make_api_call(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
+
+    def run(function_id: str, name: str, event: dict[str, Any], now: Any) -> set[tuple[str, str, str | None]]:
+        monkeypatch.setattr(handlers, "utcnow", lambda: now)
+        recorded.clear()
+        recording[0] = True
+        try:
+            client.lambda_.invoke(name, event)
+        finally:
+            recording[0] = False
+        granted = {
+            (action, _canonical(resource))
+            for statement in role_statements(template, FUNCTION_ROLES[function_id])
+            if statement["Effect"] == "Allow"
+            for action in _as_list(statement["Action"])
+            for resource in _as_list(statement["Resource"])
+        }
+        for action, table, index in recorded:
+            lid = table_ids[table]
+            resource = {"Fn::Sub": f"${{{lid}.Arn}}/index/*"} if index else {"Fn::GetAtt": [lid, "Arn"]}
+            assert (action, _canonical(resource)) in granted, f"{function_id}: {action} on {lid} {index or ''}"
+        return set(recorded)
+
+    # The stream delivers the first ECT's eligibility; the reconciliation finds the second one's and the mentor's.
+    first = eligibility.record(ects[0], "eligible", None, NOW)
+    new = EligibilityItem.get(first.eligibility.profile_id).serialize()
+    event = stream_event([("INSERT", None, {**new, "id": new["profile_id"]})])
+    assert run("OnEligibilityChange", handlers.ELIGIBILITY_STREAM_HANDLER, event, NOW)
+    eligibility.record(ects[1], "eligible", None, NOW)
+    eligibility.record(mentor.user_id, "eligible", None, NOW, course="ecf-mentor")
+    schedule = client.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+    )
+    later = NOW + timedelta(minutes=6)
+    assert run("ReconcileEligibility", RECONCILE_ELIGIBILITY_SCHEDULE, schedule, later)
+    assert {declaration_repo.get(d).state for d in declared} == {"eligible"}  # type: ignore[union-attr]
+
+    after_deadline = NOW + timedelta(days=16)  # the October statement's deadline has passed
+    assert run("MarkStatementsPayable", MARK_PAYABLE_SCHEDULE, schedule, after_deadline)
+    assert {declaration_repo.get(d).state for d in declared} == {"payable"}  # type: ignore[union-attr]

@@ -35,6 +35,13 @@ IMPLEMENTED = {
     "/api/v3/participants/ecf/{id}/resume": ["put"],
     "/api/v3/participants/ecf/{id}/withdraw": ["put"],
     "/api/v3/participants/ecf/{id}/change-schedule": ["put"],
+    "/api/v3/participant-declarations": ["get", "post"],
+    "/api/v3/participant-declarations/{id}": ["get"],
+    "/api/v3/participant-declarations/{id}/void": ["put"],
+    "/api/v3/statements": ["get"],
+    "/api/v3/statements/{id}": ["get"],
+    "/api/v3/unfunded-mentors/ecf": ["get"],
+    "/api/v3/unfunded-mentors/ecf/{id}": ["get"],
 }
 
 ERRORS = {

@@ -39,7 +39,9 @@ def _path(version: str, suffix: str = "") -> str:
 def _submit(caller: Caller, version: str) -> Response:
     request = bp.current_request
     attributes = http.json_body(request)
-    declaration = service.submit(caller.lead_provider_id, caller.lead_provider_name, attributes, http.request_now(request))
+    declaration = service.submit(
+        caller.lead_provider_id, caller.lead_provider_name, attributes, http.request_now(request)
+    )
     return http.document({"data": serialize.BY_VERSION[version](declaration)})
 
 

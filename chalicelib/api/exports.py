@@ -19,8 +19,8 @@ from chalice.app import Request
 
 from chalicelib.api import http
 from chalicelib.api.auth import authenticated
-from chalicelib.domain.errors import BadRequest
 from chalicelib.domain import messages as m
+from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.paging import Order, Page
 from chalicelib.serializers import participants as participant_serializer
 from chalicelib.services import participants as participant_service
@@ -47,9 +47,11 @@ def render(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return out.getvalue()
 
 
-def csv_response(request: Request, columns: Sequence[str], rows: Sequence[Sequence[str]], *, page: Page, full: bool | None = None) -> Response:
+def csv_response(
+    request: Request, columns: Sequence[str], rows: Sequence[Sequence[str]], *, page: Page, full: bool | None = None
+) -> Response:
     """``text/csv``; a header row even when empty. ``full``: the page came back full (more may follow)."""
-    headers: dict[str, str] = {"Content-Type": "text/csv"}
+    headers: dict[str, str | list[str]] = {"Content-Type": "text/csv"}
     if full if full is not None else len(rows) >= page.per_page:
         query = urlencode({"page[page]": page.number + 1, "page[per_page]": page.per_page})
         headers["Link"] = f'<{request.context.get("resourcePath", "")}?{query}>; rel="next"'

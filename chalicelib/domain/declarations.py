@@ -37,7 +37,12 @@ VOIDABLE_LINE_STATES = frozenset({"eligible", "payable", "ineligible"})
 UPLIFT_PAID_STATES = frozenset({"paid", "awaiting_clawback", "clawed_back"})
 
 LEGACY_EVIDENCE = ("training-event-attended", "self-study-material-completed", "other")
-DETAILED_EVIDENCE = ("training-event-attended", "self-study-material-completed", "materials-engaged-with-offline", "other")
+DETAILED_EVIDENCE = (
+    "training-event-attended",
+    "self-study-material-completed",
+    "materials-engaged-with-offline",
+    "other",
+)
 ENGAGEMENT_EVIDENCE = ("75-percent-engagement-met", "75-percent-engagement-met-reduced-induction")
 DUPLICATE = "duplicate"
 
@@ -322,7 +327,9 @@ def validate(facts: Facts) -> dict[str, list[str]]:
         errors.add("participant_id", m.declaration_after_withdrawal(rfc3339_seconds(withdrawn_on(facts))))  # type: ignore[arg-type]
     if date.value is None:  # row 3
         errors.add("declaration_date", m.DECLARATION_DATE_BLANK)
-    if facts.declaration_type is None or (isinstance(facts.declaration_type, str) and not facts.declaration_type.strip()):
+    if facts.declaration_type is None or (
+        isinstance(facts.declaration_type, str) and not facts.declaration_type.strip()
+    ):
         errors.add("declaration_type", m.DECLARATION_TYPE_BLANK)  # row 4
     if date.value is not None and date.value > facts.now:  # row 5
         errors.add("declaration_date", m.DECLARATION_DATE_FUTURE)

@@ -96,7 +96,9 @@ DECLARATION_DATE_INVALID = "Enter a valid RCF3339 '#/declaration_date'."
 DECLARATION_BEFORE_MILESTONE_START = "Enter a '#/declaration_date' that's on or after the milestone start."
 DECLARATION_AFTER_MILESTONE_END = "Enter a '#/declaration_date' that's before the milestone end date."
 DECLARATION_TYPE_NOT_IN_SCHEDULE = "The property '#/declaration_type' does not exist for this schedule."
-DECLARATION_ALREADY_SUBMITTED = "A declaration has already been submitted that will be, or has been, paid for this event"
+DECLARATION_ALREADY_SUBMITTED = (
+    "A declaration has already been submitted that will be, or has been, paid for this event"
+)
 MENTOR_STARTED_OR_COMPLETED_ONLY = (
     "You cannot send retained or extended declarations for participants who began their mentor training after "
     "June 2025. Resubmit this declaration with either a started or completed declaration."

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
+
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.clock import iso
@@ -221,11 +223,11 @@ def view_page(
     limit: int,
 ) -> list[str]:
     """Declaration ids of one page of what the provider sees, by ``created_at`` (then id)."""
-    condition = None
+    condition: Any = None
     if v1_v2:
         condition = ProviderDeclarationItem.in_v1_v2 == True  # noqa: E712 (a PynamoDB condition)
     if cohorts:
-        clause = ProviderDeclarationItem.cohort.is_in(*cohorts)
+        clause: Any = ProviderDeclarationItem.cohort.is_in(*cohorts)
         condition = clause if condition is None else condition & clause
     if delivery_partner_ids:
         clause = ProviderDeclarationItem.delivery_partner_id.is_in(*delivery_partner_ids)
@@ -338,4 +340,3 @@ def _line_item(line: StatementLineChange) -> StatementLineItem:
         created_at=line.at,
         updated_at=line.at,
     )
-

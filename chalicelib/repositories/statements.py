@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 from chalicelib.domain.statements import OPEN, PAID, PAYABLE, Statement, StatementLine
 from chalicelib.models.finance import StatementItem, StatementLineItem
@@ -87,11 +88,11 @@ def of_lead_provider(
     updated_since: datetime | None = None,
 ) -> list[Statement]:
     """The provider's statements in payment-date order (then id): one Query (a few hundred items at most)."""
-    condition = None
+    condition: Any = None
     if output_fee_only:
         condition = StatementItem.output_fee == True  # noqa: E712 (a PynamoDB condition)
     if cohorts:
-        clause = StatementItem.cohort.is_in(*cohorts)
+        clause: Any = StatementItem.cohort.is_in(*cohorts)
         condition = clause if condition is None else condition & clause
     if updated_since is not None:
         clause = StatementItem.updated_at >= updated_since
@@ -183,7 +184,9 @@ def _line(item: StatementLineItem) -> StatementLine:
     )
 
 
-def line_pages(statement_id: str, *, states: Sequence[str] | None = None, by_name: bool = False) -> Iterator[list[StatementLine]]:
+def line_pages(
+    statement_id: str, *, states: Sequence[str] | None = None, by_name: bool = False
+) -> Iterator[list[StatementLine]]:
     """The statement's lines, a page (up to ``LINES_PAGE``) at a time: by declaration id, or by participant name."""
     condition = StatementLineItem.state.is_in(*states) if states else None
     source = StatementLineItem.by_name if by_name else StatementLineItem
@@ -212,4 +215,3 @@ def counts(statement_id: str) -> dict[tuple[str, str], int]:
         for line in page:
             out[(line.declaration_type, line.state)] = out.get((line.declaration_type, line.state), 0) + 1
     return out
-

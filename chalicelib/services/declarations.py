@@ -85,7 +85,7 @@ def _gather(lead_provider_id: str, attributes: Mapping[str, Any], now: datetime)
     declaration_type = attributes.get("declaration_type")
     when = rules.cast_declaration_date(attributes.get("declaration_date"))
     participant_id = attributes.get("participant_id")
-    participant = graph.get(participant_id) if is_uuid(participant_id) else None
+    participant = graph.get(str(participant_id)) if is_uuid(participant_id) else None
     participant_type = COURSES.get(course) if isinstance(course, str) else None
     profile = participant.active_profile(participant_type) if participant and participant_type else None
     user_has_course = participant is not None and any(
@@ -241,7 +241,9 @@ def _plan_new(
     states = [StateChange(declaration_id, "submitted", None, now)]
     if result.state != "submitted":
         states.append(StateChange(declaration_id, result.state, result.reason, now))
-    lines = (_line(statement.id, declaration, participant, result.state, refundable=False, at=now),) if statement else ()
+    lines = (
+        (_line(statement.id, declaration, participant, result.state, refundable=False, at=now),) if statement else ()
+    )
     return DeclarationChange(
         before=None,
         after=declaration,
@@ -382,7 +384,9 @@ def void(lead_provider_id: str, declaration_id: str, now: datetime) -> Declarati
             if declaration.statement_id and declaration.line_state in rules.VOIDABLE_LINE_STATES:
                 line_state = "voided"
                 line_changes.append(
-                    _line(declaration.statement_id, declaration, _named(participant), "voided", refundable=False, at=now)
+                    _line(
+                        declaration.statement_id, declaration, _named(participant), "voided", refundable=False, at=now
+                    )
                 )
             after = replace(declaration, state="voided", line_state=line_state, voided_at=now, updated_at=now)
             change = changed(
@@ -428,9 +432,7 @@ def list_declarations(
     strictly after; v3's is on or after."""
     since = _strictly_after(updated_since) if (v1_v2 and updated_since is not None) else updated_since
     if participant_ids is not None:
-        return _for_participants(
-            lead_provider_id, v1_v2, cohorts, participant_ids, delivery_partner_ids, since, page
-        )
+        return _for_participants(lead_provider_id, v1_v2, cohorts, participant_ids, delivery_partner_ids, since, page)
     ids = repo.view_page(
         lead_provider_id,
         v1_v2=v1_v2,

@@ -25,7 +25,7 @@ from chalicelib.repositories import eligibility as eligibility_repo
 from chalicelib.repositories import participants as repo
 from chalicelib.repositories import partnerships as partnership_repo
 from chalicelib.repositories.schools import sort_key
-from chalicelib.services import declarations
+from chalicelib.services import declarations, unfunded_mentors
 
 
 def _enrolment(
@@ -124,7 +124,9 @@ def build_views(
             partnership = partnerships[str(programme.partnership_id)]
             eligibility = (eligibilities or {}).get(profile.id)
             enrolments.append(
-                _enrolment(profile, record, partnership, states.get(profile.id), lead_provider_id, user, eligibility, now)
+                _enrolment(
+                    profile, record, partnership, states.get(profile.id), lead_provider_id, user, eligibility, now
+                )
             )
         out[lead_provider_id] = {"full_name": user.full_name, "trn": user.trn, "enrolments": enrolments}
     return out
@@ -228,6 +230,13 @@ def reproject(user_ids: Iterable[str], now: datetime, also_providers: Iterable[s
         )
         to_save.append(view)
     repo.save_views(to_save)
+    # The unfunded-mentors read model follows the same enrolments (ecf-declarations-statements.md 3.1).
+    unfunded_mentors.follow(
+        users,
+        profiles_of,
+        before={key: existing[key].enrolments for key in keys if key in existing},
+        after={(lp, uid): built[uid].get(lp, {}).get("enrolments", []) for lp, uid in keys},
+    )
     # Which providers may see a participant's declarations follows the same records (a transfer, a migration).
     declarations.refresh_visibility([uid for uid, user in users.items() if user.has_declarations], now)
     return len(to_save)

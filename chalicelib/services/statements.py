@@ -105,7 +105,7 @@ def _mark_one_payable(statement_id: str, now: datetime) -> Moved:
 
 
 def authorise(statement_id: str, now: datetime, *, today: date | None = None) -> Moved:
-    """"Authorise for payment": payable declarations → paid, awaiting clawback → clawed back, statement → paid.
+    """ "Authorise for payment": payable declarations → paid, awaiting clawback → clawed back, statement → paid.
 
     Refused (and nothing changes) unless the statement is an output-fee statement, payable, past its deadline
     and holds declarations. A re-run after a crash half-way resumes (the statement stays payable until the end).

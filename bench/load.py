@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from bench.declarations import DeclarationData, load_declarations
 from bench.participants import ParticipantData, make_participants, write_onboarded
 from chalicelib import config, models
 from chalicelib.domain.clock import start_of_day, truncate, utcnow
@@ -126,6 +127,8 @@ class Scale:
     partnerships: int = 3_000
     delivery_partners: int = 150
     participants: int = 50_000
+    declarations: int = 100_000  # of the largest lead provider
+    statement_lines: int = 10_000  # on the statement the CSV and transition rows use
 
     @classmethod
     def factor(cls, factor: float) -> Scale:
@@ -135,13 +138,15 @@ class Scale:
             partnerships=max(30, round(3_000 * factor)),
             delivery_partners=max(14, round(150 * factor)),
             participants=max(500, round(50_000 * factor)),
+            declarations=max(1_000, round(100_000 * factor)),
+            statement_lines=max(100, round(10_000 * factor)),
         )
 
     def __str__(self) -> str:
         return (
             f"{self.schools:,} schools, {self.partnerships:,} partnerships, "
             f"{self.delivery_partners} delivery partners, {len(LEAD_PROVIDERS)} lead providers, "
-            f"{self.participants:,} participants"
+            f"{self.participants:,} participants, {self.declarations:,} declarations of the largest lead provider"
         )
 
 
@@ -171,6 +176,7 @@ class Dataset:
     partner_names: dict[str, str] = field(default_factory=dict)  # delivery partner id -> name
     seconds: dict[str, float] = field(default_factory=dict)
     participants: ParticipantData | None = None
+    declarations: DeclarationData | None = None
     schools_by_id: dict[str, School] = field(default_factory=dict, repr=False)
 
     @property
@@ -189,6 +195,7 @@ class Dataset:
             f"{self.scale}; school mix: {mix}; listed {self.listed_schools:,}; "
             f"{self.relationships} provider relationships (cohorts 2023-2025); partnerships by LP: {lps}"
             + (self.participants.summary(names) if self.participants else "")
+            + (self.declarations.summary() if self.declarations else "")
         )
 
 
@@ -357,6 +364,26 @@ def load(
         started = time.perf_counter()
         items = write_onboarded(data.participants.onboarded, data.participants.programmes)
         phase(f"write {scale.participants:,} participants: {items:,} items (batch)", started)
+
+    if data.participants is not None and scale.declarations:
+        started = time.perf_counter()
+        lp = data.largest_lead_provider
+        name = next(n for n, lp_id in data.lead_providers.items() if lp_id == lp)
+        data.declarations = load_declarations(
+            lp,
+            name,
+            data.participants.by_lead_provider.get(lp, []),
+            scale.declarations,
+            scale.statement_lines,
+            now,
+            random.Random(seed + 2),
+            say,
+        )
+        phase(
+            f"{data.declarations.count:,} declarations: built by the services' builders, "
+            f"{data.declarations.items:,} items (batch)",
+            started,
+        )
     return data
 
 

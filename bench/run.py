@@ -23,6 +23,7 @@ from __future__ import annotations
 import bench  # noqa: F401 - first: fake credentials and the test stage before moto or the app
 
 # isort: on
+import contextlib
 import json
 import math
 import os
@@ -204,7 +205,7 @@ def run_scenarios(bench_: Bench, reps: int, write_reps: int) -> dict[str, Any]:
             lambda _i: get(deep),
             reps,
             warm=False,
-            budget="deep-page",
+            budget="deep-page:GET schools, first page:skipped",
             extra=True,
             note=f"{deep_note}; EXTRA: moto pages sized on index entries, as DynamoDB does",
         )
@@ -394,6 +395,150 @@ def run_participant_scenarios(bench_: Bench, reps: int, write_reps: int, facts: 
     )
 
 
+DECLARATIONS_PAGE_KEYS = 100
+
+
+def run_declaration_scenarios(bench_: Bench, reps: int, write_reps: int, facts: dict[str, Any]) -> None:
+    data = bench_.data
+    found = data.declarations
+    if found is None or found.lead_provider_id != bench_.lp:
+        return
+    get = bench_.get
+    base = "/api/v3/participant-declarations"
+    note = f"largest LP: {found.count:,} declarations"
+    bench_.measure("GET declarations, first page", base, lambda _i: get(base), reps, budget="first-page", note=note)
+    v1 = "/api/v1/participant-declarations"
+    bench_.measure("GET v1 declarations, first page", v1, lambda _i: get(v1), reps, budget="first-page", note=note)
+    deep_page = min(500, max(2, found.count // DECLARATIONS_PAGE_KEYS - 1))
+    skipped = (deep_page - 1) * DECLARATIONS_PAGE_KEYS
+    facts["declarations_skipped"] = skipped
+    deep = f"{base}?page[page]={deep_page}&page[per_page]={DECLARATIONS_PAGE_KEYS}"
+    deep_name = f"GET declarations, page {deep_page}"
+    bench_.measure(deep_name, deep, lambda _i: get(deep), reps, warm=False, note=f"{skipped:,} keys skipped")
+    with index_pages_sized_as_on_aws():
+        bench_.measure(
+            f"{deep_name} [AWS page sizing]",
+            deep,
+            lambda _i: get(deep),
+            reps,
+            warm=False,
+            budget="deep-page:GET declarations, first page:declarations_skipped",
+            extra=True,
+            note=f"{skipped:,} keys skipped; EXTRA: moto pages sized on index entries, as DynamoDB does",
+        )
+    ids = found.sample_ids
+    bench_.measure("GET declarations/{id}", f"{base}/{{id}}", lambda i: get(f"{base}/{ids[i % len(ids)]}"), reps)
+    statements = "/api/v3/statements"
+    bench_.measure("GET statements", statements, lambda _i: get(statements), reps, budget="first-page")
+    assert found.target is not None
+    one = f"{statements}/{found.target.id}"
+    bench_.measure("GET statements/{id}", f"{statements}/{{id}}", lambda _i: get(one), reps)
+
+    targets = iter(found.post_targets)
+    day = _iso(data.now - timedelta(days=1))
+
+    def post(_i: int) -> Any:
+        user_id, course, declaration_type = next(targets)
+        attributes = {
+            "participant_id": user_id,
+            "declaration_type": declaration_type,
+            "declaration_date": day,
+            "course_identifier": course,
+            "evidence_held": "75-percent-engagement-met",
+        }
+        body = {"data": {"type": "participant-declaration", "attributes": attributes}}
+        return bench_.client.http.post(base, headers=bench_.headers, body=json.dumps(body))
+
+    bench_.measure(
+        "POST participant-declarations",
+        base,
+        post,
+        write_reps,
+        budget="post-declaration",
+        note="a different participant each time; eligible, attached to the next output-fee statement",
+    )
+    with without_transaction_snapshots():
+        bench_.measure(
+            "POST participant-declarations [moto snapshot off]",
+            base,
+            post,
+            write_reps,
+            note="EXTRA: moto's deep copy of every table a transaction touches patched out",
+            extra=True,
+        )
+
+
+@dataclass
+class FinanceRun:
+    name: str
+    command: str
+    lines: int
+    counts: RequestCount
+    seconds: float
+    note: str = ""
+
+    @property
+    def writes(self) -> int:
+        return sum(self.counts.count(op) for op in WRITE_OPERATIONS)
+
+    @property
+    def reads(self) -> int:
+        return self.counts.total - self.writes
+
+
+def run_finance(bench_: Bench, out: list[FinanceRun]) -> list[FinanceRun]:
+    """The statement with ``statement_lines`` eligible declarations: its CSV, then mark-payable and authorise,
+    through the admin CLI (as staff run them). Each is measured once per state (they change the data)."""
+    import io
+    import tempfile
+
+    from admin.cli import run as admin
+
+    found = bench_.data.declarations
+    if found is None or found.target is None:
+        return out
+    statement = found.target
+    now = bench_.data.now
+
+    def cli(name: str, argv: list[str], note: str, *, snapshots: bool = True) -> None:
+        stdout, stderr = io.StringIO(), io.StringIO()
+        context = contextlib.nullcontext() if snapshots else without_transaction_snapshots()
+        with context, count_requests() as counts:
+            t0 = time.perf_counter()
+            status = admin(argv, stdout, stderr, configure=False, now=now)
+            seconds = time.perf_counter() - t0
+        if status != 0:
+            raise SystemExit(f"{name}: exit {status}: {stderr.getvalue().strip()}")
+        shown = ["FILE" if arg.endswith(".csv") else "STATEMENT_ID" if arg == statement.id else arg for arg in argv]
+        run = FinanceRun(name, "ecf-admin " + " ".join(shown), found.target_lines, counts, seconds, note)
+        _say(f"  {name}: reads {run.reads}, writes {run.writes} ({counts}); {seconds:.1f} s")
+        out.append(run)
+
+    with tempfile.TemporaryDirectory() as folder:
+        csv_path = str(Path(folder) / "declarations.csv")
+        csv_args = ["finance", "declarations-csv", statement.id, "--output", csv_path]
+        cli(
+            "declarations CSV (open statement)",
+            csv_args,
+            "rows by participant name, with delivery partner and lead provider; streamed a page at a time",
+        )
+        cli(
+            "mark payable",
+            ["finance", "statements", "mark-payable", "--statement", statement.id],
+            "eligible → payable: line pages, BatchGets, transactions of 25 declarations; moto snapshot off",
+            snapshots=False,
+        )
+        cli(
+            "authorise for payment",
+            ["finance", "statements", "authorise", statement.id],
+            "payable → paid, then the statement; moto snapshot off",
+            snapshots=False,
+        )
+        cli("statement totals", ["finance", "statements", "show", statement.id], "totals by type and state")
+        cli("declarations CSV (paid statement)", csv_args, "the same file after payment")
+    return out
+
+
 WRITE_OPERATIONS = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
 
 
@@ -481,7 +626,14 @@ def run_migrations(bench_: Bench, size: int, out: list[Migration]) -> list[Migra
     return out
 
 
-def budget_checks(rows: list[Row], facts: dict[str, Any]) -> list[tuple[bool, str]]:
+POST_DECLARATION_BUDGET = 20  # requests: POST reads a fixed set of items (no list grows with the data)
+FINANCE_READS_PER_100 = 5  # CSV and transitions: reads per 100 lines (pages of 1,000, BatchGets of 100)
+FINANCE_FIXED = 10
+
+
+def budget_checks(
+    rows: list[Row], facts: dict[str, Any], finance: list[FinanceRun] | None = None
+) -> list[tuple[bool, str]]:
     checks: list[tuple[bool, str]] = []
     if "participants_page_bytes" in facts:
         size = facts["participants_page_bytes"]
@@ -492,7 +644,6 @@ def budget_checks(rows: list[Row], facts: dict[str, Any]) -> list[tuple[bool, st
                 f"(Lambda response limit {LAMBDA_RESPONSE_LIMIT:,} bytes, 6 MB)",
             )
         )
-    first_page = next(r for r in rows if r.name == "GET schools, first page")
     for row in rows:
         if row.budget == "first-page":
             used = row.without_auth()
@@ -503,19 +654,44 @@ def budget_checks(rows: list[Row], facts: dict[str, Any]) -> list[tuple[bool, st
                     f"{row.typical().detail()}",
                 )
             )
-        elif row.budget == "deep-page":
-            extra = row.without_auth() - first_page.without_auth()
-            allowed = math.ceil(facts["skipped"] / KEYS_PER_REQUEST)
+        elif row.budget.startswith("deep-page:"):
+            _, base_name, skipped_fact = row.budget.split(":")
+            base = next(r for r in rows if r.name == base_name)
+            skipped = facts[skipped_fact]
+            extra = row.without_auth() - base.without_auth()
+            allowed = math.ceil(skipped / KEYS_PER_REQUEST)
             moto_row = next(r for r in rows if r.name == row.name.replace(" [AWS page sizing]", ""))
-            moto_extra = moto_row.without_auth() - first_page.without_auth()
+            moto_extra = moto_row.without_auth() - base.without_auth()
             checks.append(
                 (
                     extra <= allowed,
-                    f"{row.name}: +{extra} requests over the first page for {facts['skipped']:,} skipped keys "
+                    f"{row.name}: +{extra} requests over the first page for {skipped:,} skipped keys "
                     f"(allowed +{allowed}, one per {KEYS_PER_REQUEST:,}); with moto's whole-item page sizing "
                     f"+{moto_extra}, a moto artefact: {row.typical().detail()}",
                 )
             )
+        elif row.budget == "post-declaration":
+            used = row.without_auth()
+            checks.append(
+                (
+                    used <= POST_DECLARATION_BUDGET,
+                    f"{row.name}: {used} DynamoDB requests (fixed budget {POST_DECLARATION_BUDGET}, whatever the "
+                    f"number of declarations): {row.typical().detail()}",
+                )
+            )
+    for run in finance or []:
+        if run.lines <= 0 or "show" in run.command:
+            continue
+        reads_allowed = FINANCE_READS_PER_100 * math.ceil(run.lines / 100) + FINANCE_FIXED
+        writes_allowed = math.ceil(run.lines / 25) + FINANCE_FIXED
+        checks.append(
+            (
+                run.reads <= reads_allowed and run.writes <= writes_allowed,
+                f"{run.name} of {run.lines:,} declarations: {run.reads} reads (allowed {reads_allowed}: "
+                f"{FINANCE_READS_PER_100} per 100 + {FINANCE_FIXED}), {run.writes} writes (allowed {writes_allowed}: "
+                f"1 per 25 + {FINANCE_FIXED}): {run.counts}",
+            )
+        )
     return checks
 
 
@@ -527,6 +703,7 @@ def report(
     run_seconds: float,
     migrations: list[Migration] | None = None,
     facts: dict[str, Any] | None = None,
+    finance: list[FinanceRun] | None = None,
 ) -> str:
     scale = os.environ.get("BENCH_SCALE")
     command = f"BENCH_SCALE={scale} make bench" if scale else "make bench"
@@ -573,6 +750,22 @@ def report(
             lines.append(
                 f"| {mig.name} | {mig.participants} | {mig.moved} | {mig.writes} ({mig.write_detail()}) "
                 f"| {mig.counts.total} ({mig.counts}) | {mig.seconds:.1f} | {mig.note} |"
+            )
+    if finance:
+        lines += [
+            "",
+            "## Statement of the largest provider: CSV and transitions (admin CLI)",
+            "",
+            "`ecf-admin` commands on the statement that holds the benchmark's eligible declarations (deadline "
+            "passed, still open), in this order; each measured once (they change the data).",
+            "",
+            "| Command | Declarations | Reads | Writes | All DynamoDB requests (by operation) | Wall s | Notes |",
+            "|---|---:|---:|---:|---|---:|---|",
+        ]
+        for run in finance:
+            lines.append(
+                f"| `{run.command}` | {run.lines:,} | {run.reads} | {run.writes} | {run.counts.total} ({run.counts}) "
+                f"| {run.seconds:.1f} | {run.name}: {run.note} |"
             )
     if facts and "participants_page_bytes" in facts:
         lines += [
@@ -648,6 +841,11 @@ def main() -> int:
             bench_ = Bench(data, client, row_seconds)
             facts = run_scenarios(bench_, reps, write_reps)
             run_participant_scenarios(bench_, reps, write_reps, facts)
+            run_declaration_scenarios(bench_, reps, write_reps, facts)
+        finance: list[FinanceRun] = []
+        if data.declarations is not None:
+            _say("Statement CSV and transitions ...")
+            finance = run_finance(bench_, finance)
         migrations: list[Migration] = []
         migration_size = int(os.environ.get("BENCH_MIGRATION_SIZE", "500"))
         if data.participants is not None and migration_size > 0:
@@ -657,8 +855,8 @@ def main() -> int:
             except Exception as error:  # noqa: BLE001 - report what was measured rather than lose the run
                 _say(f"  migration failed: {error!r}")
         run_seconds = time.perf_counter() - t0
-    checks = budget_checks(bench_.rows, facts)
-    text = report(data, bench_.rows, checks, load_seconds, run_seconds, migrations, facts)
+    checks = budget_checks(bench_.rows, facts, finance)
+    text = report(data, bench_.rows, checks, load_seconds, run_seconds, migrations, facts, finance)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     print(text)

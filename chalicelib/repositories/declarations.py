@@ -329,6 +329,48 @@ def _add(tx: TransactWrite, change: DeclarationChange) -> None:
         tx.save(_attempt_item(change.attempt))
 
 
+def seed(changes: Sequence[DeclarationChange]) -> int:
+    """Bulk-load NEW declarations (``before`` is None) with batch writes and no conditions: for the benchmark
+    and demo data only, into tables nobody else is writing. The items are exactly those ``apply`` writes.
+    Returns the number of items written."""
+    written = 0
+    users: set[str] = set()
+    by_model: dict[type, list[Any]] = {}
+    for change in changes:
+        if change.before is not None or change.removed_viewers or change.changed_lines:
+            raise ValueError("seed takes new declarations only")
+        after = change.after
+        users.add(after.user_id)
+        declaration = _item(after)
+        declaration.version = 1  # what the first conditional save leaves
+        items: list[Any] = [declaration]
+        if after.holds_slot:
+            slot = slot_key(after.user_id, after.course_identifier, after.declaration_type)
+            items.append(
+                DeclarationSlotItem(
+                    slot=slot,
+                    declaration_id=after.id,
+                    lead_provider_id=after.lead_provider_id,
+                    created_at=after.updated_at,
+                )
+            )
+        items += [_state_item(state, sequence) for sequence, state in enumerate(change.states)]
+        items += [_line_item(line) for line in change.new_lines]
+        items += [_view_item(view) for view in change.views]
+        if change.attempt is not None:
+            items.append(_attempt_item(change.attempt))
+        for item in items:
+            by_model.setdefault(type(item), []).append(item)
+    for model, items in by_model.items():
+        with model.batch_write() as batch:
+            for item in items:
+                batch.save(item)
+        written += len(items)
+    for user_id in sorted(users):
+        User(id=user_id).update(actions=[User.has_declarations.set(True)], condition=User.id.exists())
+    return written + len(users)
+
+
 def _line_item(line: StatementLineChange) -> StatementLineItem:
     return StatementLineItem(
         statement_id=line.statement_id,

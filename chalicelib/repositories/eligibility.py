@@ -53,6 +53,25 @@ def save(eligibility: Eligibility) -> None:
     ).save()
 
 
+def seed(eligibilities: Sequence[Eligibility]) -> int:
+    """Bulk-load settled checks (nothing pending) with batch writes: for the benchmark and demo data only."""
+    with EligibilityItem.batch_write() as batch:
+        for eligibility in eligibilities:
+            batch.save(
+                EligibilityItem(
+                    profile_id=eligibility.profile_id,
+                    user_id=eligibility.user_id,
+                    status=eligibility.status,
+                    reason=eligibility.reason,
+                    change_id=eligibility.change_id,
+                    updated_key=f"{iso(eligibility.updated_at)}#{eligibility.profile_id}",
+                    created_at=eligibility.created_at,
+                    updated_at=eligibility.updated_at,
+                )
+            )
+    return len(eligibilities)
+
+
 def mark_applied(profile_id: str, change_id: str) -> bool:
     """Clear the pending flag, only for the change that was applied (a newer change stays pending)."""
     try:

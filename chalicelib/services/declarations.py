@@ -202,25 +202,63 @@ def _plan_new(
     participant, profile, facts = context.participant, context.profile, context.facts
     assert participant is not None and profile is not None and facts.declaration_date.value is not None
     course, declaration_type = str(facts.course_identifier), str(facts.declaration_type)
-    when = facts.declaration_date.value
-    fundable = facts.fundable
-    result = rules.outcome(_duplicate_of(participant, profile, course, declaration_type), fundable)
-    record = rules.record_at(participant.records_with(profile, lead_provider_id), when, None)
+    result = rules.outcome(_duplicate_of(participant, profile, course, declaration_type), facts.fundable)
+    return new_declaration(
+        NewDeclaration(
+            lead_provider_id=lead_provider_id,
+            lead_provider_name=lead_provider_name,
+            participant=participant,
+            profile=profile,
+            course_identifier=course,
+            declaration_type=declaration_type,
+            declaration_date=facts.declaration_date.value,
+            evidence_held=rules.stored_evidence(facts.detailed_evidence, declaration_type, facts.evidence_held),
+            outcome=result,
+            statement=context.statement,
+            attempt=attempt,
+        ),
+        declaration_id=str(uuid.uuid4()),
+        now=now,
+    )
+
+
+@dataclass(frozen=True)
+class NewDeclaration:
+    """Everything a new declaration is built from, once the rules have passed."""
+
+    lead_provider_id: str
+    lead_provider_name: str
+    participant: Participant
+    profile: Profile
+    course_identifier: str
+    declaration_type: str
+    declaration_date: datetime
+    evidence_held: str | None
+    outcome: rules.Outcome
+    statement: Statement | None  # the next output-fee statement; used only when the outcome attaches
+    attempt: Attempt | None = None
+
+
+def new_declaration(new: NewDeclaration, *, declaration_id: str, now: datetime) -> DeclarationChange:
+    """The change that records a new declaration: the delivery partner and mentor stamped from the provider's
+    induction record as of the declaration date, its state history, its statement line and read-model items.
+    Pure; ``submit`` applies it in one transaction (and the benchmark loads its items in batches)."""
+    participant, profile, result = new.participant, new.profile, new.outcome
+    record = rules.record_at(participant.records_with(profile, new.lead_provider_id), new.declaration_date, None)
     trainer = participant.trainer_of(record) if record else None
-    declaration_id = str(uuid.uuid4())
-    statement = context.statement if result.attaches else None
+    statement = new.statement if result.attaches else None
     declaration = Declaration(
         id=declaration_id,
         user_id=participant.id,
         profile_id=profile.id,
         participant_type=profile.participant_type,
-        lead_provider_id=lead_provider_id,
-        lead_provider_name=lead_provider_name,
+        lead_provider_id=new.lead_provider_id,
+        lead_provider_name=new.lead_provider_name,
         cohort=profile.schedule_cohort,
-        course_identifier=course,
-        declaration_type=declaration_type,
-        declaration_date=when,
-        evidence_held=rules.stored_evidence(facts.detailed_evidence, declaration_type, facts.evidence_held),
+        course_identifier=new.course_identifier,
+        declaration_type=new.declaration_type,
+        declaration_date=new.declaration_date,
+        evidence_held=new.evidence_held,
         state=result.state,
         state_reason=result.reason,
         delivery_partner_id=trainer.delivery_partner_id if trainer else None,
@@ -251,7 +289,7 @@ def _plan_new(
         new_lines=lines,
         views=tuple(views),
         open_statement_id=statement.id if statement else None,
-        attempt=replace(attempt, declaration_id=declaration_id) if attempt else None,
+        attempt=replace(new.attempt, declaration_id=declaration_id) if new.attempt else None,
     )
 
 
@@ -365,43 +403,50 @@ def void(lead_provider_id: str, declaration_id: str, now: datetime) -> Declarati
             if declaration.state == "paid"
             else None
         )
-        plan = rules.plan_void(declaration, statement is not None)
-        participant = graph.get(declaration.user_id)
-        if plan.clawback:
-            assert statement is not None
-            after = replace(declaration, state=plan.state, clawback_statement_id=statement.id, updated_at=now)
-            change = changed(
-                declaration,
-                after,
-                participant,
-                states=[StateChange(declaration.id, plan.state, None, now)],
-                new_lines=[_line(statement.id, after, _named(participant), plan.state, refundable=True, at=now)],
-                open_statement_id=statement.id,
-            )
-        else:
-            line_changes: list[StatementLineChange] = []
-            line_state = declaration.line_state
-            if declaration.statement_id and declaration.line_state in rules.VOIDABLE_LINE_STATES:
-                line_state = "voided"
-                line_changes.append(
-                    _line(
-                        declaration.statement_id, declaration, _named(participant), "voided", refundable=False, at=now
-                    )
-                )
-            after = replace(declaration, state="voided", line_state=line_state, voided_at=now, updated_at=now)
-            change = changed(
-                declaration,
-                after,
-                participant,
-                states=[StateChange(declaration.id, "voided", None, now)],
-                changed_lines=line_changes,
-            )
+        rules.plan_void(declaration, statement is not None)  # refuses before the participant is read
+        change = void_change(declaration, graph.get(declaration.user_id), statement, now)
         try:
             repo.apply(change)
         except Conflict:
             continue
         return change.after
     raise Conflict("The declaration changed concurrently; try again")
+
+
+def void_change(
+    declaration: Declaration, participant: Participant | None, statement: Statement | None, now: datetime
+) -> DeclarationChange:
+    """The change a void makes (``InvalidTransition`` when it may not): a paid declaration awaits clawback on
+    ``statement`` (the next output-fee statement), anything else is voided with its line. Pure."""
+    plan = rules.plan_void(declaration, statement is not None)
+    if plan.clawback:
+        assert statement is not None
+        after = replace(declaration, state=plan.state, clawback_statement_id=statement.id, updated_at=now)
+        change = changed(
+            declaration,
+            after,
+            participant,
+            states=[StateChange(declaration.id, plan.state, None, now)],
+            new_lines=[_line(statement.id, after, _named(participant), plan.state, refundable=True, at=now)],
+            open_statement_id=statement.id,
+        )
+    else:
+        line_changes: list[StatementLineChange] = []
+        line_state = declaration.line_state
+        if declaration.statement_id and declaration.line_state in rules.VOIDABLE_LINE_STATES:
+            line_state = "voided"
+            line_changes.append(
+                _line(declaration.statement_id, declaration, _named(participant), "voided", refundable=False, at=now)
+            )
+        after = replace(declaration, state="voided", line_state=line_state, voided_at=now, updated_at=now)
+        change = changed(
+            declaration,
+            after,
+            participant,
+            states=[StateChange(declaration.id, "voided", None, now)],
+            changed_lines=line_changes,
+        )
+    return change
 
 
 def _named(participant: Participant | None) -> Participant:

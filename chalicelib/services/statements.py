@@ -153,7 +153,7 @@ def _move_page(statement_id: str, lines: Sequence[StatementLine], from_state: st
         changes = [
             change
             for line in lines
-            if (change := _line_move(statement_id, line, declarations.get(line.declaration_id), views, to_state, now))
+            if (change := move_line(statement_id, line, declarations.get(line.declaration_id), views, to_state, now))
         ]
         planned |= {c.after.id for c in changes}
         try:
@@ -166,7 +166,7 @@ def _move_page(statement_id: str, lines: Sequence[StatementLine], from_state: st
     raise Conflict(f"statement {statement_id}: lines kept changing; run the command again to finish")
 
 
-def _line_move(
+def move_line(
     statement_id: str,
     line: StatementLine,
     declaration: Declaration | None,

@@ -335,7 +335,7 @@ def seed(changes: Sequence[DeclarationChange]) -> int:
     Returns the number of items written."""
     written = 0
     users: set[str] = set()
-    by_model: dict[type, list[Any]] = {}
+    by_model: dict[Any, list[Any]] = {}
     for change in changes:
         if change.before is not None or change.removed_viewers or change.changed_lines:
             raise ValueError("seed takes new declarations only")

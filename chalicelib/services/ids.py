@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def is_uuid(value: Any) -> bool:
-    return isinstance(value, str) and bool(_UUID.match(value))
+    return isinstance(value, str) and bool(_UUID.fullmatch(value))
 
 
 def parse_year(value: Any) -> int | None:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, TextIO
 
+from admin import texts
 from chalicelib.domain.clock import iso
 
 EMPTY = "-"
@@ -48,6 +49,11 @@ def fields(pairs: Iterable[tuple[str, Any]], indent: str = "") -> str:
     items = [(label, cell(value)) for label, value in pairs]
     width = max((len(label) for label, _ in items), default=0)
     return "\n".join(f"{indent}{label.ljust(width)}  {value}".rstrip() for label, value in items)
+
+
+def labelled(data: dict[str, Any]) -> str:
+    """A dict as :func:`fields`, its keys as labels (``lead_provider`` → ``lead provider``)."""
+    return fields((key.replace("_", " "), value) for key, value in data.items())
 
 
 def to_jsonable(value: Any) -> Any:
@@ -115,5 +121,9 @@ class ProgressBar:
     def finish(self) -> None:
         self.close()
         seconds = time.monotonic() - self.started
-        self.stream.write(f"{self.label}: wrote {self.done}/{self.total} {self.unit} in {seconds:.1f}s\n")
+        self.stream.write(
+            texts.PROGRESS_DONE.format(
+                label=self.label, done=self.done, total=self.total, unit=self.unit, seconds=seconds
+            )
+        )
         self.stream.flush()

@@ -38,7 +38,7 @@ from chalicelib.domain.declarations import STATES, rfc3339_seconds
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.paging import Page
 from chalicelib.domain.partnerships import CHALLENGE_REASONS
-from chalicelib.domain.schools import SchoolFacts, is_cip_only, is_eligible, should_stage
+from chalicelib.domain.schools import is_cip_only, is_eligible, should_stage
 from chalicelib.services import (
     declarations,
     eligibility,
@@ -262,16 +262,10 @@ class DemoResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _facts(row: dict[str, str]) -> SchoolFacts:
-    def number(value: str) -> int | None:
-        return int(value) if value.strip().isdigit() else None
-
-    return SchoolFacts(
-        status_code=number(row["EstablishmentStatus (code)"]),
-        type_code=number(row["TypeOfEstablishment (code)"]),
-        district_code=row["DistrictAdministrative (code)"] or None,
-        section_41_approved=row["Section41Approved (name)"] == "Approved",
-    )
+def _partnerable(row: dict[str, str]) -> bool:
+    """A GIAS row the importer stages as an eligible school that is not CIP-only (the importer's reading of it)."""
+    facts = importers.gias_facts(row)
+    return should_stage(facts) and is_eligible(facts) and not is_cip_only(facts)
 
 
 def load_demo(
@@ -352,9 +346,7 @@ def load_demo(
     mark = step("schools", mark)
 
     # 5. Programme choices and partnerships.
-    eligible = [
-        row for row in rows if should_stage(_facts(row)) and is_eligible(_facts(row)) and not is_cip_only(_facts(row))
-    ]
+    eligible = [row for row in rows if _partnerable(row)]
     eligible = list({row["URN"]: row for row in eligible}.values())
     rng.shuffle(eligible)
     n_2024 = min(200, len(eligible) // 10)

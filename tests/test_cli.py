@@ -20,6 +20,7 @@ import boto3
 import pytest
 
 from admin import cli
+from admin.stage import stage_settings
 from chalicelib import config
 from chalicelib.domain import messages as m
 from chalicelib.models import ApiToken, CallOffContract, DeliveryPartner, LeadProvider, School, SchoolCohort
@@ -590,7 +591,7 @@ def test_bad_stage_variable_is_a_usage_error() -> None:
 
 def test_stage_settings_local() -> None:
     env: dict[str, str] = {}
-    settings = cli.stage_settings("local", None, env)
+    settings = stage_settings("local", None, env)
     assert settings == {
         "stage": "local",
         "table_prefix": "ecf-lp-api-local",
@@ -610,15 +611,15 @@ def test_stage_settings_local() -> None:
         "AWS_SECRET_ACCESS_KEY": "s",
         "AWS_REGION": "us-east-1",
     }
-    settings = cli.stage_settings("test", None, env)
+    settings = stage_settings("test", None, env)
     assert settings["dynamodb_endpoint"] == "http://127.0.0.1:9001" and settings["region"] == "eu-west-2"
     assert settings["table_prefix"] == "ecf-lp-api-test" and env["AWS_ACCESS_KEY_ID"] == "mine"
-    assert cli.stage_settings("local", "http://h:1", {})["dynamodb_endpoint"] == "http://h:1"
+    assert stage_settings("local", "http://h:1", {})["dynamodb_endpoint"] == "http://h:1"
 
 
 def test_stage_settings_deployed() -> None:
     env = {"AWS_REGION": "eu-west-1", "TOKEN_HMAC_KEY": "stray-local-key"}
-    settings = cli.stage_settings("prod", None, env)
+    settings = stage_settings("prod", None, env)
     assert settings == {
         "stage": "prod",
         "table_prefix": "ecf-lp-api-prod",
@@ -628,7 +629,7 @@ def test_stage_settings_deployed() -> None:
         "token_key_parameter": "/ecf-lp-api/prod/token-hmac-key",
     }
     assert env == {"AWS_REGION": "eu-west-1", "TOKEN_HMAC_KEY": "stray-local-key"}  # no fake credentials, no endpoint
-    assert cli.stage_settings("dev", None, {})["region"] == "eu-west-2"
+    assert stage_settings("dev", None, {})["region"] == "eu-west-2"
 
 
 def _command() -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from admin.finance import ELIGIBILITY_PENDING_NOTE
+from admin.texts import ELIGIBILITY_PENDING_NOTE
 from chalicelib.domain.finance_reports import ASSURANCE_COLUMNS
 from chalicelib.models.finance import DeclarationItem, DeclarationStateItem, EligibilityItem, StatementItem
 from chalicelib.repositories import declarations as declaration_repo

@@ -1,0 +1,53 @@
+"""Argument types: each turns the text of one argument into a value, or says what is wrong with it."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, date, datetime
+
+from admin import texts
+
+
+def year(text: str) -> int:
+    if not (text.isdigit() and len(text) == 4):
+        raise argparse.ArgumentTypeError(texts.NOT_A_YEAR.format(text=text))
+    return int(text)  # ValueError for digits int() refuses (such as "²"): argparse then names the type
+
+
+year.__name__ = "_year"  # so that message stays "invalid _year value: ..." as before the CLI was a package
+
+
+def urn(text: str) -> str:
+    text = text.strip()
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(texts.NOT_A_URN.format(text=text))
+    return text
+
+
+def name(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(texts.BLANK_NAME)
+    return text
+
+
+def value(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise argparse.ArgumentTypeError(texts.BLANK_VALUE)
+    return text
+
+
+def midnight(text: str) -> datetime:
+    """``YYYY-MM-DD`` → midnight UTC that day."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(texts.NOT_A_START_DATE.format(text=text)) from None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def day(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(texts.NOT_A_DAY.format(text=text)) from None

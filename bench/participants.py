@@ -10,7 +10,7 @@ left them, then ``write_participants`` stores the finished items with
   school cohort's ``default_induction_programme_id`` pointing at it;
 * per participant a ``User`` and its ``Identity`` (lower-cased email), a
   ``ParticipantProfile`` (version 1, one active induction record in
-  ``records``, ``cur_prog`` set), its ``ProgrammeMember``, the initial
+  ``records``, ``current_programme_id`` set), its ``ProgrammeMember``, the initial
   ``active`` ``ProfileState`` (the provider of the programme's partnership);
 * the ``ProviderParticipant`` read model built with ``projection.build_views``
   at the onboarding time, as ``projection.reproject`` writes it.
@@ -155,7 +155,7 @@ def onboard(
     member = ProgrammeMember(programme_id=programme.id, profile_id=profile.id, user_id=user.id)
     state = ProfileState(
         profile_id=profile.id,
-        sk=f"{iso(at)}#{_uuid(rng)}",
+        sort_key=f"{iso(at)}#{_uuid(rng)}",
         state="active",
         reason=None,
         lead_provider_id=partnership.lead_provider_id if partnership else None,
@@ -175,9 +175,9 @@ def make_view(lead_provider_id: str, user: User, content: dict[str, Any], at: da
     return ProviderParticipant(
         lead_provider_id=lead_provider_id,
         user_id=user.id,
-        vis=lead_provider_id if enrolments else None,
-        ck=sort_key(user.created_at, user.id),
-        uk=sort_key(at, user.id),
+        visible_to=lead_provider_id if enrolments else None,
+        created_key=sort_key(user.created_at, user.id),
+        updated_key=sort_key(at, user.id),
         cohorts={int(e["cohort"]) for e in enrolments} or None,
         statuses={e["training_status"] for e in enrolments} or None,
         full_name=user.full_name,
@@ -373,9 +373,9 @@ def check_shape() -> int:
             if s_keys != l_keys:
                 problems.append(f"view {key} keys differ: {s_keys} != {l_keys}")
         s_profile, l_profile = pairs[2]
-        for attr in ("version", "status", "training_status", "schedule_identifier", "cur_prog"):
+        for attr in ("version", "status", "training_status", "schedule_identifier", "current_programme_id"):
             s_value, l_value = getattr(s_profile, attr), getattr(l_profile, attr)
-            if attr == "cur_prog":
+            if attr == "current_programme_id":
                 s_value, l_value = s_value == programme.id, l_value == programme.id
             if s_value != l_value:
                 problems.append(f"profile {attr}: service {s_value!r}, loaded {l_value!r}")

@@ -292,7 +292,7 @@ def test_a_challenge_hides_and_flips_who_is_trained_and_reporting_again_restores
 def test_the_read_model_holds_each_providers_ects_and_the_mentors_directory(env, people):
     e = people["ects"]
     links = {(i.lead_provider_id, i.mentor_user_id): i for i in ProviderMentor.scan()}  # a test may scan
-    assert {k: (v.ect_ids, v.trained, v.vis) for k, v in links.items()} == {
+    assert {k: (v.ect_ids, v.trained, v.unfunded_for) for k, v in links.items()} == {
         (env.lp.id, people["m1"]): ({e[0], e[5]}, True, None),
         (env.lp.id, people["m2"]): ({e[1]}, False, env.lp.id),
         (env.lp.id, people["m3"]): ({e[2]}, False, env.lp.id),
@@ -371,7 +371,7 @@ def test_updated_since_and_sort_follow_the_users_timestamps(env, people):
     assert ids(api.get_ok(f"{BASE}?sort=-updated_at")) == [m2, m3]
     assert ids(api.get_ok(f"{BASE}?sort=bogus,-created_at")) == [m3, m2]  # unknown fields are ignored
     assert ids(api.get_ok(f"{BASE}?sort=bogus")) == [m2, m3]  # default: created_at ascending
-    assert ProviderMentor.get(env.other.id, m2).uk.startswith(iso(m2_updated))  # trained there: still moved
+    assert ProviderMentor.get(env.other.id, m2).updated_key.startswith(iso(m2_updated))  # trained there: still moved
     assert_exact(api.get(f"{BASE}?filter[updated_since]=yesterday"), 400, bad_request(m.UPDATED_SINCE_INVALID))
     assert_exact(api.get(f"{BASE}?filter=x"), 400, bad_request(m.FILTER_NOT_A_HASH, m.BAD_PARAMETER))
 

@@ -49,7 +49,7 @@ def deliver(client, partnership_id, old=None):
 
 def visible(lp_id, people):
     views = participant_repo.views_for([(lp_id, p.user_id) for p in people])
-    return sorted(uid for (_, uid), v in views.items() if v.vis)
+    return sorted(uid for (_, uid), v in views.items() if v.visible_to)
 
 
 def test_partnership_migrates_participants_once(school_with_participants, client):

@@ -82,7 +82,7 @@ def latest_provider_state(profile_id: str, lead_provider_id: str) -> ProviderSta
     rows = [s for s in ProfileState.query(profile_id) if s.lead_provider_id == lead_provider_id]
     if not rows:
         return None
-    last = max(rows, key=lambda s: s.sk)
+    last = max(rows, key=lambda s: s.sort_key)
     return ProviderState(state=last.state, created_at=last.created_at)
 
 

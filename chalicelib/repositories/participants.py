@@ -95,7 +95,7 @@ def records_of(profile: ParticipantProfile) -> list[Record]:
 
 def set_records(profile: ParticipantProfile, records: Iterable[Record], current_programme: str | None) -> None:
     profile.records = [from_record(r) for r in sorted(records, key=lambda r: (r.created_at, r.id))]
-    profile.cur_prog = current_programme
+    profile.current_programme_id = current_programme
 
 
 def get_profile(profile_id: str) -> ParticipantProfile | None:
@@ -159,11 +159,12 @@ def save_profiles(
                     tx.save(profile)
                 # Earlier programmes were recorded when their records were written; a change adds at most
                 # the current one (an idempotent put), so a profile costs two transaction items.
-                programme_ids = {r.programme_id for r in profile.records or []} if is_new else {profile.cur_prog}
+                current = profile.current_programme_id
+                programme_ids = {r.programme_id for r in profile.records or []} if is_new else {current}
                 for programme_id in sorted(p for p in programme_ids if p):
                     tx.save(ProgrammeMember(programme_id=programme_id, profile_id=profile.id, user_id=profile.user_id))
             for state in states:
-                tx.save(state, condition=ProfileState.sk.does_not_exist())
+                tx.save(state, condition=ProfileState.sort_key.does_not_exist())
             for model, key, condition in extra_conditions:
                 tx.condition_check(model, key, condition=condition)
     except TransactWriteError as error:
@@ -183,7 +184,7 @@ def new_state(
 
     return ProfileState(
         profile_id=profile_id,
-        sk=f"{iso(now)}#{uuid.uuid4()}",
+        sort_key=f"{iso(now)}#{uuid.uuid4()}",
         state=state,
         reason=reason,
         lead_provider_id=lead_provider_id,
@@ -287,7 +288,7 @@ def view_page(
         by_created=ProviderParticipant.visible_by_created.Meta.index_name,
         by_updated=ProviderParticipant.visible_by_updated.Meta.index_name,
         hash_value=lead_provider_id,
-        updated_key=ProviderParticipant.uk,
+        updated_key=ProviderParticipant.updated_key,
         order=order,
         descending=descending,
         offset=offset,

@@ -37,7 +37,7 @@ def page(
         by_created=ProviderMentor.unfunded_by_created.Meta.index_name,
         by_updated=ProviderMentor.unfunded_by_updated.Meta.index_name,
         hash_value=lead_provider_id,
-        updated_key=ProviderMentor.uk,
+        updated_key=ProviderMentor.updated_key,
         order=order,
         descending=descending,
         offset=offset,
@@ -138,8 +138,8 @@ def _link(item: ProviderMentor) -> MentorLink:
         mentor_user_id=item.mentor_user_id,
         ect_ids=frozenset(item.ect_ids or ()),
         trained=bool(item.trained),
-        created_at=_at(item.ck),
-        updated_at=_at(item.uk),
+        created_at=_at(item.created_key),
+        updated_at=_at(item.updated_key),
         version=item.version,
     )
 
@@ -150,9 +150,9 @@ def _link_item(link: MentorLink) -> ProviderMentor:
         mentor_user_id=link.mentor_user_id,
         ect_ids=set(link.ect_ids) or None,
         trained=link.trained,
-        vis=link.lead_provider_id if link.unfunded else None,
-        ck=sort_key(link.created_at, link.mentor_user_id),
-        uk=sort_key(link.updated_at, link.mentor_user_id),
+        unfunded_for=link.lead_provider_id if link.unfunded else None,
+        created_key=sort_key(link.created_at, link.mentor_user_id),
+        updated_key=sort_key(link.updated_at, link.mentor_user_id),
     )
     if link.version is not None:
         item.version = link.version

@@ -168,7 +168,7 @@ def _profile(
     current_record = latest(records)
     current = next((row for row in rows if current_record and row.id == current_record.id), None)
     shown = current is not None and current.partnership_id is not None and not current.challenged
-    states = sorted(repo.states_of(profile.id), key=lambda s: s.sk)
+    states = sorted(repo.states_of(profile.id), key=lambda s: s.sort_key)
     return ProfileAdminView(
         training_record_id=profile.id,
         participant_type=profile.participant_type,

@@ -55,7 +55,7 @@ def list_participants(
 
 def get_participant(lead_provider_id: str, participant_id: str) -> ProviderParticipant:
     view = repo.get_view(lead_provider_id, participant_id) if is_uuid(participant_id) else None
-    if view is None or not view.vis:
+    if view is None or not view.visible_to:
         raise NotFound(participant_id)
     return view
 
@@ -127,7 +127,7 @@ def change_training_status(
             raise ValidationFailed({"participant_profile": [message[already]]})
         records = change(repo.records_of(profile), record, now, training_status=target)
         current = latest(records, lambda r: r.end_date is None)
-        repo.set_records(profile, records, profile.cur_prog if current is None else current.programme_id)
+        repo.set_records(profile, records, profile.current_programme_id if current is None else current.programme_id)
         profile.training_status = target
         profile.updated_at = now
         state = repo.new_state(profile.id, target, reason if isinstance(reason, str) else None, lead_provider_id, now)
@@ -161,7 +161,7 @@ def change_schedule(
             return _fresh_view(lead_provider_id, profile, now)
         records = change(repo.records_of(profile), record, now, schedule_identifier=identifier)
         current = latest(records, lambda r: r.end_date is None)
-        repo.set_records(profile, records, profile.cur_prog if current is None else current.programme_id)
+        repo.set_records(profile, records, profile.current_programme_id if current is None else current.programme_id)
         profile.schedule_identifier = identifier
         profile.updated_at = now
         try:

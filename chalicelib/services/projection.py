@@ -42,7 +42,7 @@ def _enrolment(
     if record.training_status in ("withdrawn", "deferred") and states is not None:
         mine = [s for s in states if s.lead_provider_id == lead_provider_id and s.state == record.training_status]
         if mine:
-            last = max(mine, key=lambda s: s.sk)
+            last = max(mine, key=lambda s: s.sort_key)
             detail = {"reason": last.reason, "date": iso(last.created_at)}
             if record.training_status == "withdrawn":
                 withdrawal = detail
@@ -154,9 +154,9 @@ def provider_view(lead_provider_id: str, user_id: str, now: datetime) -> Provide
     return ProviderParticipant(
         lead_provider_id=lead_provider_id,
         user_id=user_id,
-        vis=None,
-        ck=sort_key(user.created_at, user_id),
-        uk=sort_key(now, user_id),
+        visible_to=None,
+        created_key=sort_key(user.created_at, user_id),
+        updated_key=sort_key(now, user_id),
         full_name=user.full_name,
         trn=user.trn,
         enrolments=mine["enrolments"],
@@ -216,9 +216,9 @@ def reproject(user_ids: Iterable[str], now: datetime, also_providers: Iterable[s
         view = ProviderParticipant(
             lead_provider_id=lp,
             user_id=uid,
-            vis=lp if enrolments else None,
-            ck=sort_key(user.created_at, uid),
-            uk=sort_key(now, uid),
+            visible_to=lp if enrolments else None,
+            created_key=sort_key(user.created_at, uid),
+            updated_key=sort_key(now, uid),
             cohorts={int(e["cohort"]) for e in enrolments} or None,
             statuses={e["training_status"] for e in enrolments} or None,
             full_name=user.full_name,

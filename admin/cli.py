@@ -26,8 +26,9 @@ from typing import Any, NoReturn, TextIO
 
 from admin.output import ProgressBar, cell, dumps, fields, table, to_jsonable
 from chalicelib import config, models
+from chalicelib.domain import messages as m
 from chalicelib.domain.clock import utcnow
-from chalicelib.domain.errors import DomainError, NotFound
+from chalicelib.domain.errors import DomainError, InputError, NotFound
 from chalicelib.domain.participants import ECT, MENTOR
 from chalicelib.domain.partnerships import CHALLENGE_REASONS, SIT_CHOICES, api_status, in_challenge_window
 from chalicelib.domain.records import PartnershipRecord
@@ -357,18 +358,23 @@ def _participant(participant_id: str, call: Callable[[], Any]) -> Any:
 
 
 def cmd_participants_add(args: argparse.Namespace, ctx: Context) -> Output:
-    added = induction.add_participant(
-        urn=args.urn,
-        cohort=args.cohort,
-        full_name=args.full_name,
-        email=args.email,
-        participant_type=args.type,
-        trn=args.trn,
-        mentor_email=args.mentor_email,
-        appropriate_body=args.appropriate_body,
-        partnership_id=args.partnership,
-        now=ctx.now,
-    )
+    try:
+        added = induction.add_participant(
+            urn=args.urn,
+            cohort=args.cohort,
+            full_name=args.full_name,
+            email=args.email,
+            participant_type=args.type,
+            trn=args.trn,
+            mentor_email=args.mentor_email,
+            appropriate_body=args.appropriate_body,
+            partnership_id=args.partnership,
+            now=ctx.now,
+        )
+    except InputError as error:
+        if str(error) == m.no_programme_choice(args.urn, args.cohort):
+            raise DomainErrorMessage(f"{error} (use 'schools programme')") from error
+        raise
     data = {"participant_id": added.user_id, "training_record_id": added.profile_id, "programme_id": added.programme_id}
     text = "Added participant\n" + fields(
         [
@@ -383,16 +389,22 @@ def cmd_participants_add(args: argparse.Namespace, ctx: Context) -> Output:
 
 
 def cmd_participants_transfer(args: argparse.Namespace, ctx: Context) -> Output:
-    moved = _participant(
-        args.participant_id,
-        lambda: induction.transfer_participant(
+    try:
+        moved = _participant(
             args.participant_id,
-            to_urn=args.to_urn,
-            start_date=args.start_date,
-            keep_provider=args.keep_provider,
-            now=ctx.now,
-        ),
-    )
+            lambda: induction.transfer_participant(
+                args.participant_id,
+                to_urn=args.to_urn,
+                start_date=args.start_date,
+                keep_provider=args.keep_provider,
+                now=ctx.now,
+            ),
+        )
+    except InputError as error:
+        if str(error) == m.KEEP_PROVIDER_NEEDS_PARTNERSHIP:
+            message = "--keep-provider needs the participant's current programme to have a partnership"
+            raise DomainErrorMessage(message) from error
+        raise
     data = {
         "participant_id": moved.user_id,
         "training_record_id": moved.profile_id,

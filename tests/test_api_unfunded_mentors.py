@@ -437,17 +437,14 @@ def test_request_budgets(env, warm_caches):
 
 def test_the_email_is_the_mentor_records_else_the_users():
     """The mentor profile's latest record's email (any provider), else the user's; ECT records don't count."""
-    from chalicelib.domain.participants import Record
-    from chalicelib.models.participants import ParticipantProfile, User
+    from chalicelib.domain.participants import Participant, Profile, Record
     from chalicelib.repositories.unfunded_mentors import person_of
 
-    user = User(id="u", full_name="Mia Mentor", email="mia@home.example", trn="3000100", created_at=NOW,
-                updated_at=NOW + timedelta(days=1))  # fmt: skip
+    user = Participant(id="u", full_name="Mia Mentor", email="mia@home.example", trn="3000100", created_at=NOW,
+                       updated_at=NOW + timedelta(days=1), has_declarations=False, profiles=(),
+                       trainers={})  # fmt: skip
 
     def profile(kind, *emails):
-        item = ParticipantProfile(id=f"p-{kind}", user_id="u", participant_type=kind, school_id="s", cohort=2024,
-                                  schedule_identifier="ecf-standard-september", schedule_cohort=2024,
-                                  created_at=NOW, updated_at=NOW)  # fmt: skip
         records = [
             Record(id=f"r{n}", programme_id="p", school_id="s", school_urn="1", start_date=NOW + timedelta(days=n),
                    end_date=None, training_status="active", induction_status="active", email=email,
@@ -455,13 +452,18 @@ def test_the_email_is_the_mentor_records_else_the_users():
                    schedule_cohort=2024, school_transfer=False, appropriate_body=None, created_at=NOW, updated_at=NOW)
             for n, email in enumerate(emails)
         ]  # fmt: skip
-        participant_repo.set_records(item, records, None)
-        return item
+        return Profile(id=f"p-{kind}", user_id="u", participant_type=kind, status="active", training_status="active",
+                       school_id="s", cohort=2024, schedule_identifier="ecf-standard-september", schedule_cohort=2024,
+                       mentor_profile_id=None, pupil_premium_uplift=False, sparsity_uplift=False,
+                       records=tuple(records), created_at=NOW, updated_at=NOW)  # fmt: skip
+
+    def of(*profiles):
+        return replace(user, profiles=profiles)
 
     ect, mentor = profile("ect", "ect@school.example"), profile("mentor", "old@a.example", "new@b.example")
-    person = person_of(user, [ect, mentor])
+    person = person_of(of(ect, mentor))
     assert person is not None
     assert (person.email, person.created_at, person.updated_at) == ("new@b.example", user.created_at, user.updated_at)
-    assert person_of(user, [profile("mentor", None)]).email == "mia@home.example"  # type: ignore[union-attr]
-    assert person_of(user, [profile("mentor")]).email == "mia@home.example"  # type: ignore[union-attr]
-    assert person_of(user, [profile("ect", "ect@school.example")]) is None  # not a mentor
+    assert person_of(of(profile("mentor", None))).email == "mia@home.example"  # type: ignore[union-attr]
+    assert person_of(of(profile("mentor"))).email == "mia@home.example"  # type: ignore[union-attr]
+    assert person_of(of(profile("ect", "ect@school.example"))) is None  # not a mentor

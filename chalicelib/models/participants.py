@@ -213,6 +213,17 @@ class ViewsByUpdated(GlobalSecondaryIndex["ProviderParticipant"]):
     updated_key = UnicodeAttribute(range_key=True, attr_name="uk")
 
 
+class ViewsWithTransfers(GlobalSecondaryIndex["ProviderParticipant"]):
+    """Sparse: the provider's visible participants that have a transfer involving it (the transfers list)."""
+
+    class Meta:
+        index_name = "with_transfers"
+        projection = IncludeProjection(["uk"])  # updated_since filters on the view's update
+
+    transfers_visible_to = UnicodeAttribute(hash_key=True, attr_name="tvis")
+    created_key = UnicodeAttribute(range_key=True, attr_name="ck")
+
+
 @register
 class ProviderParticipant(BaseModel):
     """Read model: what one lead provider sees of one participant (ecf-domain.md 3.10).
@@ -239,6 +250,11 @@ class ProviderParticipant(BaseModel):
     user_created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     digest = UnicodeAttribute()  # of the projected content: unchanged content keeps updated_at
+    # The transfers involving the provider (provider ids and times; absent when none), and ``tvis`` (sparse):
+    # the provider id while the participant is visible and has some.
+    transfers = JSONAttribute(null=True)
+    transfers_visible_to = UnicodeAttribute(null=True, attr_name="tvis")
 
     visible_by_created = ViewsByCreated()
     visible_by_updated = ViewsByUpdated()
+    with_transfers = ViewsWithTransfers()

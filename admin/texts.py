@@ -265,3 +265,7 @@ STATEMENTS_MARK_PAYABLE_EXAMPLE = examples(
 )
 STATEMENTS_AUTHORISE = "authorise a payable statement for payment: its payable declarations become paid"
 STATEMENTS_AUTHORISE_EXAMPLE = examples("finance statements authorise STATEMENT_ID")
+
+# Service errors re-worded with the command to run (services do not name CLI commands or flags).
+USE_SCHOOLS_PROGRAMME = "{error} (use 'schools programme')"
+KEEP_PROVIDER_NEEDS_PARTNERSHIP = "--keep-provider needs the participant's current programme to have a partnership"

@@ -10,7 +10,7 @@ left them, then ``write_participants`` stores the finished items with
   school cohort's ``default_induction_programme_id`` pointing at it;
 * per participant a ``User`` and its ``Identity`` (lower-cased email), a
   ``ParticipantProfile`` (version 1, one active induction record in
-  ``records``, ``cur_prog`` set), its ``ProgrammeMember``, the initial
+  ``records``, ``current_programme_id`` set), its ``ProgrammeMember``, the initial
   ``active`` ``ProfileState`` (the provider of the programme's partnership);
 * the ``ProviderParticipant`` read model built with ``projection.build_views``
   at the onboarding time, as ``projection.reproject`` writes it.
@@ -35,7 +35,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.clock import iso, truncate
-from chalicelib.domain.participants import ECT, MENTOR, Record
+from chalicelib.domain.participants import (
+    ECT,
+    MENTOR,
+    Participant,
+    ParticipantView,
+    Profile,
+    Record,
+    Trainer,
+    content_digest,
+    is_challenged,
+)
 from chalicelib.domain.partnerships import FIP
 from chalicelib.models import Partnership, School, SchoolCohort
 from chalicelib.models.participants import (
@@ -48,7 +58,6 @@ from chalicelib.models.participants import (
     User,
 )
 from chalicelib.repositories import participants as repo
-from chalicelib.repositories.schools import sort_key
 from chalicelib.services import projection
 
 LARGEST_SHARE = 0.30
@@ -117,15 +126,20 @@ def onboard(
     user = User(id=_uuid(rng), full_name=f"{first} {last}", email=email, trn=trn, created_at=at, updated_at=at)
     identity = Identity(email=email.lower(), user_id=user.id, created_at=at)
     cohort = int(programme.cohort)
-    profile = ParticipantProfile(
+    profile = Profile(
         id=_uuid(rng),
         user_id=user.id,
         participant_type=participant_type,
+        status="active",
+        training_status="active",
         school_id=school.id,
         cohort=cohort,
         schedule_identifier=SCHEDULE,
         schedule_cohort=cohort,
         mentor_profile_id=None,
+        pupil_premium_uplift=False,
+        sparsity_uplift=False,
+        records=(),
         induction_start_date=at,
         created_at=at,
         updated_at=at,
@@ -150,12 +164,11 @@ def onboard(
         created_at=at,
         updated_at=at,
     )
-    repo.set_records(profile, [record], programme.id)
-    profile.version = 1  # what the first conditional save leaves
+    profile = profile.with_records([record], programme.id, version=1)  # what the first conditional save leaves
     member = ProgrammeMember(programme_id=programme.id, profile_id=profile.id, user_id=user.id)
     state = ProfileState(
         profile_id=profile.id,
-        sk=f"{iso(at)}#{_uuid(rng)}",
+        sort_key=f"{iso(at)}#{_uuid(rng)}",
         state="active",
         reason=None,
         lead_provider_id=partnership.lead_provider_id if partnership else None,
@@ -163,30 +176,51 @@ def onboard(
     )
     view = None
     if partnership is not None:
-        partnerships = {partnership.id: partnership}
-        content = projection.build_views(user, [profile], {programme.id: programme}, partnerships, {}, at)
+        participant = _participant(user, profile, programme, partnership)
+        content = projection.build_views(participant, {}, at)
         view = make_view(partnership.lead_provider_id, user, content[partnership.lead_provider_id], at)
-    return Onboarding(user, identity, profile, member, state, view)
+    return Onboarding(user, identity, repo.profile_item(profile), member, state, view)
+
+
+def _participant(user: User, profile: Profile, programme: InductionProgramme, partnership: Partnership) -> Participant:
+    trainer = Trainer(
+        programme_id=programme.id,
+        partnership_id=partnership.id,
+        lead_provider_id=partnership.lead_provider_id,
+        delivery_partner_id=partnership.delivery_partner_id,
+        challenged=is_challenged(partnership.challenge_reason, partnership.challenged_at),
+        relationship=bool(partnership.relationship),
+        training_programme=programme.training_programme,
+        delivery_partner_name=partnership.dp_name,
+        challenge_reason=partnership.challenge_reason,
+    )
+    return Participant(
+        id=user.id,
+        full_name=user.full_name,
+        email=user.email,
+        trn=user.trn,
+        has_declarations=False,
+        created_at=user.created_at,
+        updated_at=user.updated_at,
+        profiles=(profile,),
+        trainers={programme.id: trainer},
+    )
 
 
 def make_view(lead_provider_id: str, user: User, content: dict[str, Any], at: datetime) -> ProviderParticipant:
     """The item ``projection.reproject`` saves for new content."""
-    enrolments = content["enrolments"]
-    return ProviderParticipant(
+    view = ParticipantView(
         lead_provider_id=lead_provider_id,
         user_id=user.id,
-        vis=lead_provider_id if enrolments else None,
-        ck=sort_key(user.created_at, user.id),
-        uk=sort_key(at, user.id),
-        cohorts={int(e["cohort"]) for e in enrolments} or None,
-        statuses={e["training_status"] for e in enrolments} or None,
+        visible=bool(content["enrolments"]),
         full_name=user.full_name,
         trn=user.trn,
-        enrolments=enrolments,
+        enrolments=content["enrolments"],
         user_created_at=user.created_at,
         updated_at=at,
-        digest=projection._digest(content),
+        digest=content_digest(content),
     )
+    return repo.view_item(view)
 
 
 def new_programme(
@@ -373,9 +407,9 @@ def check_shape() -> int:
             if s_keys != l_keys:
                 problems.append(f"view {key} keys differ: {s_keys} != {l_keys}")
         s_profile, l_profile = pairs[2]
-        for attr in ("version", "status", "training_status", "schedule_identifier", "cur_prog"):
+        for attr in ("version", "status", "training_status", "schedule_identifier", "current_programme_id"):
             s_value, l_value = getattr(s_profile, attr), getattr(l_profile, attr)
-            if attr == "cur_prog":
+            if attr == "current_programme_id":
                 s_value, l_value = s_value == programme.id, l_value == programme.id
             if s_value != l_value:
                 problems.append(f"profile {attr}: service {s_value!r}, loaded {l_value!r}")

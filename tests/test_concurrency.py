@@ -130,6 +130,6 @@ def test_concurrent_defers_of_one_participant_apply_once(world, client):
     assert kinds == {"ok": 1, "invalid": 9}, outcomes
     assert all(value == {"participant_profile": [m.ALREADY_DEFERRED]} for kind, value in outcomes if kind == "invalid")
     profile = participant_repo.get_profile(person.profile_id)
-    records = participant_repo.records_of(profile)
+    records = profile.records  # type: ignore[union-attr]
     assert sorted(r.training_status for r in records) == ["active", "deferred"]
     assert sorted(s.state for s in participant_repo.states_of(profile.id)) == ["active", "deferred"]

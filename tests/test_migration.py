@@ -49,7 +49,7 @@ def deliver(client, partnership_id, old=None):
 
 def visible(lp_id, people):
     views = participant_repo.views_for([(lp_id, p.user_id) for p in people])
-    return sorted(uid for (_, uid), v in views.items() if v.vis)
+    return sorted(uid for (_, uid), v in views.items() if v.visible)
 
 
 def test_partnership_migrates_participants_once(school_with_participants, client):
@@ -93,7 +93,7 @@ def test_challenge_hides_and_a_new_partnership_moves_them(school_with_participan
     deliver(client, second.id)
     assert visible(s["other"].id, s["people"]) == sorted(p.user_id for p in s["people"])
     profile = participant_repo.profiles_of_user(s["people"][0].user_id)[0]
-    records = participant_repo.records_of(profile)
+    records = profile.records
     assert [r.induction_status for r in sorted(records, key=lambda r: r.created_at)] == ["changed", "active"]
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from admin import arguments, texts
 from admin.context import Context, DomainErrorMessage, Output
 from admin.output import cell, fields, labelled, table, to_jsonable
+from chalicelib.domain import messages as m
 from chalicelib.domain.errors import InputError, NotFound
 from chalicelib.domain.participants import ECT, MENTOR
 from chalicelib.domain.statements import ELIGIBILITY_REASONS, ELIGIBILITY_STATUSES
@@ -37,18 +38,23 @@ def _participant(participant_id: str, call: Callable[[], T]) -> T:
 
 
 def cmd_participants_add(args: argparse.Namespace, ctx: Context) -> Output:
-    added = induction.add_participant(
-        urn=args.urn,
-        cohort=args.cohort,
-        full_name=args.full_name,
-        email=args.email,
-        participant_type=args.type,
-        trn=args.trn,
-        mentor_email=args.mentor_email,
-        appropriate_body=args.appropriate_body,
-        partnership_id=args.partnership,
-        now=ctx.now,
-    )
+    try:
+        added = induction.add_participant(
+            urn=args.urn,
+            cohort=args.cohort,
+            full_name=args.full_name,
+            email=args.email,
+            participant_type=args.type,
+            trn=args.trn,
+            mentor_email=args.mentor_email,
+            appropriate_body=args.appropriate_body,
+            partnership_id=args.partnership,
+            now=ctx.now,
+        )
+    except InputError as error:
+        if str(error) == m.no_programme_choice(args.urn, args.cohort):
+            raise DomainErrorMessage(texts.USE_SCHOOLS_PROGRAMME.format(error=error)) from error
+        raise
     data = {"participant_id": added.user_id, "training_record_id": added.profile_id, "programme_id": added.programme_id}
     text = texts.PARTICIPANT_ADDED + "\n"
     text += fields(
@@ -64,16 +70,21 @@ def cmd_participants_add(args: argparse.Namespace, ctx: Context) -> Output:
 
 
 def cmd_participants_transfer(args: argparse.Namespace, ctx: Context) -> Output:
-    moved = _participant(
-        args.participant_id,
-        lambda: induction.transfer_participant(
+    try:
+        moved = _participant(
             args.participant_id,
-            to_urn=args.to_urn,
-            start_date=args.start_date,
-            keep_provider=args.keep_provider,
-            now=ctx.now,
-        ),
-    )
+            lambda: induction.transfer_participant(
+                args.participant_id,
+                to_urn=args.to_urn,
+                start_date=args.start_date,
+                keep_provider=args.keep_provider,
+                now=ctx.now,
+            ),
+        )
+    except InputError as error:
+        if str(error) == m.KEEP_PROVIDER_NEEDS_PARTNERSHIP:
+            raise DomainErrorMessage(texts.KEEP_PROVIDER_NEEDS_PARTNERSHIP) from error
+        raise
     data = {
         "participant_id": moved.user_id,
         "training_record_id": moved.profile_id,

@@ -13,17 +13,15 @@ random id on every route: 404 on reads, the ``participant_id`` 422 on actions.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from chalice import Blueprint, Response
 
 from chalicelib.api import http
 from chalicelib.api.auth import authenticated
 from chalicelib.domain import messages as m
-from chalicelib.domain.errors import BadRequest, NotFound
-from chalicelib.domain.paging import MAX_PER_PAGE, Order, Page
-from chalicelib.domain.participants import COURSES, TRAINING_STATUSES
-from chalicelib.models.participants import ProviderParticipant
+from chalicelib.domain.errors import BadRequest
+from chalicelib.domain.paging import Order
+from chalicelib.domain.participants import COURSES, TRAINING_STATUSES, ParticipantView
 from chalicelib.serializers import participants as serialize
 from chalicelib.services import participants as service
 from chalicelib.services.tokens import Caller
@@ -116,41 +114,19 @@ def list_participants(caller: Caller) -> Response:
 @http.handle_errors
 @authenticated(bp)
 def list_transfers(caller: Caller) -> Response:
-    """The provider's visible participants that have a transfer involving it.
-
-    Reads every visible participant and their transfers, then pages in memory: one read per participant,
-    acceptable at the scale of one provider's transfers. Ordered by the user's creation, or by last update
-    when ``filter[updated_since]`` is given.
-    """
-    params = http.query(bp.current_request)
+    """The provider's visible participants that have a transfer involving it, paged over the read model's
+    sparse transfers index. Ordered by the user's creation, or by last update when ``filter[updated_since]``
+    is given."""
+    request = bp.current_request
+    params = http.query(request)
     values = http.filters(params)
-    updated_since = http.updated_since(values)
-    page = http.page(params)
-    order = Order(field="updated_at") if updated_since is not None else Order()
-    found: list[dict[str, Any]] = []
-    for view in _all_visible(caller.lead_provider_id, updated_since, order):
-        transfers = service.transfers_of(caller.lead_provider_id, view.user_id)
-        if transfers:
-            found.append(serialize.transfer(view.user_id, transfers))
-    return http.document({"data": found[page.offset : page.offset + page.per_page]})
-
-
-def _all_visible(lead_provider_id: str, updated_since: Any, order: Order) -> list[ProviderParticipant]:
-    out: list[ProviderParticipant] = []
-    number = 1
-    while True:
-        batch = service.list_participants(
-            lead_provider_id,
-            cohorts=None,
-            training_status=None,
-            updated_since=updated_since,
-            order=order,
-            page=Page(number=number, per_page=MAX_PER_PAGE),
-        )
-        out.extend(batch)
-        if len(batch) < MAX_PER_PAGE:
-            return out
-        number += 1
+    found = service.list_transfers(
+        caller.lead_provider_id,
+        updated_since=http.updated_since(values),
+        page=http.page(params),
+        now=http.request_now(request),
+    )
+    return http.document({"data": [serialize.transfer(t.user_id, t.transfers) for t in found]})
 
 
 @bp.route(f"{V3}/{{participant_id}}", methods=["GET"], content_types=http.ACCEPTED_CONTENT_TYPES)
@@ -166,17 +142,14 @@ def show_participant(caller: Caller, participant_id: str) -> Response:
 @authenticated(bp)
 def show_transfers(caller: Caller, participant_id: str) -> Response:
     """404 unless the participant is visible to the provider and has a transfer involving it."""
-    view = service.get_participant(caller.lead_provider_id, participant_id)
-    transfers = service.transfers_of(caller.lead_provider_id, view.user_id)
-    if not transfers:
-        raise NotFound(participant_id)
-    return http.document({"data": serialize.transfer(view.user_id, transfers)})
+    found = service.transfers_of(caller.lead_provider_id, participant_id, http.request_now(bp.current_request))
+    return http.document({"data": serialize.transfer(found.user_id, found.transfers)})
 
 
 # --------------------------------------------------------------------------- actions (every version)
 
 
-def _act(caller: Caller, participant_id: str, action: str) -> tuple[ProviderParticipant, str | None]:
+def _act(caller: Caller, participant_id: str, action: str) -> tuple[ParticipantView, str | None]:
     """Run the action; return the participant and the participant type the action was on."""
     request = bp.current_request
     attributes = http.json_body(request)

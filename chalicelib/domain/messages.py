@@ -85,7 +85,52 @@ ALREADY_WITHDRAWN = "The participant is already withdrawn"
 ALREADY_ACTIVE = "The participant is already active"
 SCHEDULE_BLANK = "The property '#/schedule_identifier' must be present"
 SCHEDULE_INVALID = "The property '#/schedule_identifier' must be a valid schedule for the cohort"
+COHORT_CANNOT_CHANGE = "The property '#/cohort' cannot be changed"
+PARTICIPANT_CHANGED_CONCURRENTLY = "The participant changed concurrently; try again"
 TRAINING_STATUS_FILTER_INVALID = 'The filter \'#/training_status\' must be ["active", "deferred", "withdrawn"]'
+
+# --- Onboarding and transfers (ecf-domain.md 3.6; the admin CLI shows these) ---------
+PARTICIPANT_TYPE_INVALID = "The participant type must be ect or mentor"
+NAME_AND_EMAIL_REQUIRED = "A full name and a valid email are required"
+KEEP_PROVIDER_NEEDS_PARTNERSHIP = (
+    "The provider can only be kept when the participant's current programme has a partnership"
+)
+NO_CURRENT_RECORD_TO_TRANSFER = "The participant has no current induction record to transfer from"
+ALREADY_AT_THAT_SCHOOL = "The participant is already at that school"
+PROFILE_OF_TYPE = {"ect": "an ECT profile", "mentor": "a mentor profile"}
+
+
+def no_school_with_urn(urn: str) -> str:
+    return f"No school with URN {urn}"
+
+
+def no_cohort(cohort: object) -> str:
+    return f"No cohort {cohort}: import it first"
+
+
+def no_programme_choice(urn: str, cohort: object) -> str:
+    return f"School {urn} has not chosen an induction programme for {cohort}"
+
+
+def not_a_partnership_of_school(partnership_id: str, cohort: object, urn: str) -> str:
+    return f"Partnership {partnership_id} is not a {cohort} partnership of school {urn}"
+
+
+def no_mentor_with_email(email: str) -> str:
+    return f"No mentor onboarded with email {email}"
+
+
+def no_schedule(cohort: object, schedule_identifier: str) -> str:
+    return f"Cohort {cohort} has no {schedule_identifier} schedule: import the cohort's schedules"
+
+
+def already_has_profile(email: str, participant_type: str) -> str:
+    return f"{email} already has {PROFILE_OF_TYPE[participant_type]}"
+
+
+def no_default_programme(urn: str, cohort: object) -> str:
+    return f"School {urn} has no default induction programme for {cohort}"
+
 
 # --- POST /api/v{1,2,3}/participant-declarations (ecf-declarations-statements.md 1.3) ---
 NPQ_NOT_SUPPORTED = "NPQ Courses are no longer supported"

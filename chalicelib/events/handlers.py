@@ -27,13 +27,19 @@ MARK_PAYABLE_SCHEDULE = "mark_statements_payable"
 
 def stream_handlers() -> dict[str, type]:
     """Handler name → the model whose table's stream feeds it (for the local poller and infra tests)."""
-    from chalicelib.models import Partnership
-    from chalicelib.models.finance import EligibilityItem
+    from chalicelib.repositories.events import streamed_tables
 
-    return {PARTNERSHIPS_STREAM_HANDLER: Partnership, ELIGIBILITY_STREAM_HANDLER: EligibilityItem}
+    tables = streamed_tables()
+    return {PARTNERSHIPS_STREAM_HANDLER: tables["partnerships"], ELIGIBILITY_STREAM_HANDLER: tables["eligibilities"]}
 
 
 def register(app: Chalice) -> None:
+    _register_partnerships(app)
+    _register_eligibility(app)
+    _register_statements(app)
+
+
+def _register_partnerships(app: Chalice) -> None:
     @app.on_dynamodb_record(
         stream_arn=PARTNERSHIPS_STREAM_PLACEHOLDER,
         batch_size=100,
@@ -58,6 +64,8 @@ def register(app: Chalice) -> None:
         if done:
             log.warning("reconciled %d partnership migration(s): %s", len(done), ", ".join(done))
 
+
+def _register_eligibility(app: Chalice) -> None:
     @app.on_dynamodb_record(
         stream_arn=ELIGIBILITY_STREAM_PLACEHOLDER,
         batch_size=100,
@@ -77,6 +85,8 @@ def register(app: Chalice) -> None:
         if done:
             log.warning("reconciled %d eligibility change(s): %s", len(done), ", ".join(done))
 
+
+def _register_statements(app: Chalice) -> None:
     @app.schedule(Cron(30, 0, "*", "*", "?", "*"), name=MARK_PAYABLE_SCHEDULE)
     def mark_statements_payable(event: CloudWatchEvent) -> None:
         """Daily, 00:30 UTC: statements whose deadline has passed move from open to payable."""

@@ -3,7 +3,8 @@
 Two tables:
 
 * ``provider-mentors``: one item per (lead provider, mentor user) while the mentor mentors at least one of the
-  provider's visible ECTs: those ECTs' user ids and whether the provider trains the mentor. ``vis`` (sparse)
+  provider's visible ECTs: those ECTs' user ids and whether the provider trains the mentor. ``unfunded_for``
+  (stored ``vis``, sparse)
   is the provider id only while the mentor is unfunded (has ECTs and is not trained), so the two list
   indexes hold exactly the provider's unfunded mentors, ordered by the mentor user's created/updated time.
 * ``mentors``: one item per mentor user with a link: what the API shows (name, email, TRN, the user's
@@ -30,8 +31,8 @@ class UnfundedByCreated(GlobalSecondaryIndex["ProviderMentor"]):
         index_name = "unfunded_by_created"
         projection = KeysOnlyProjection()
 
-    vis = UnicodeAttribute(hash_key=True)
-    ck = UnicodeAttribute(range_key=True)
+    unfunded_for = UnicodeAttribute(hash_key=True, attr_name="vis")
+    created_key = UnicodeAttribute(range_key=True, attr_name="ck")
 
 
 class UnfundedByUpdated(GlobalSecondaryIndex["ProviderMentor"]):
@@ -39,8 +40,8 @@ class UnfundedByUpdated(GlobalSecondaryIndex["ProviderMentor"]):
         index_name = "unfunded_by_updated"
         projection = IncludeProjection(["ck"])  # updated_since in created order sorts by ck
 
-    vis = UnicodeAttribute(hash_key=True)
-    uk = UnicodeAttribute(range_key=True)
+    unfunded_for = UnicodeAttribute(hash_key=True, attr_name="vis")
+    updated_key = UnicodeAttribute(range_key=True, attr_name="uk")
 
 
 @register
@@ -52,9 +53,9 @@ class ProviderMentor(BaseModel):
     mentor_user_id = UnicodeAttribute(range_key=True)
     ect_ids = UnicodeSetAttribute(null=True)
     trained = BooleanAttribute(default=False)
-    vis = UnicodeAttribute(null=True)
-    ck = UnicodeAttribute()  # mentor user created_at#user_id
-    uk = UnicodeAttribute()  # mentor user updated_at#user_id
+    unfunded_for = UnicodeAttribute(null=True, attr_name="vis")
+    created_key = UnicodeAttribute(attr_name="ck")  # mentor user created_at#user_id
+    updated_key = UnicodeAttribute(attr_name="uk")  # mentor user updated_at#user_id
     version = VersionAttribute()
 
     unfunded_by_created = UnfundedByCreated()

@@ -96,13 +96,13 @@ class ProfilesByUser(GlobalSecondaryIndex["ParticipantProfile"]):
 
 
 class ProfilesByCurrentProgramme(GlobalSecondaryIndex["ParticipantProfile"]):
-    """Sparse: ``cur_prog`` is the programme of the profile's current (active) record."""
+    """Sparse: ``current_programme_id`` is the programme of the profile's current (active) record."""
 
     class Meta:
         index_name = "by_current_programme"
         projection = KeysOnlyProjection()
 
-    cur_prog = UnicodeAttribute(hash_key=True)
+    current_programme_id = UnicodeAttribute(hash_key=True, attr_name="cur_prog")
 
 
 @register
@@ -124,7 +124,7 @@ class ParticipantProfile(BaseModel):
     sparsity_uplift = BooleanAttribute(default=False)
     induction_start_date = UTCDateTimeAttribute(null=True)
     records = ListAttribute(of=InductionRecordAttribute, default=list)
-    cur_prog = UnicodeAttribute(null=True)
+    current_programme_id = UnicodeAttribute(null=True, attr_name="cur_prog")
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -141,7 +141,7 @@ class ProfileState(BaseModel):
         table_suffix = "profile-states"
 
     profile_id = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)  # "<at>#<id>"
+    sort_key = UnicodeAttribute(range_key=True, attr_name="sk")  # "<at>#<id>"
     state = UnicodeAttribute()
     reason = UnicodeAttribute(null=True)
     lead_provider_id = UnicodeAttribute(null=True)
@@ -200,8 +200,8 @@ class ViewsByCreated(GlobalSecondaryIndex["ProviderParticipant"]):
         index_name = "visible_by_created"
         projection = IncludeProjection(["cohorts", "statuses"])
 
-    vis = UnicodeAttribute(hash_key=True)
-    ck = UnicodeAttribute(range_key=True)
+    visible_to = UnicodeAttribute(hash_key=True, attr_name="vis")
+    created_key = UnicodeAttribute(range_key=True, attr_name="ck")
 
 
 class ViewsByUpdated(GlobalSecondaryIndex["ProviderParticipant"]):
@@ -209,8 +209,19 @@ class ViewsByUpdated(GlobalSecondaryIndex["ProviderParticipant"]):
         index_name = "visible_by_updated"
         projection = IncludeProjection(["cohorts", "statuses", "ck"])
 
-    vis = UnicodeAttribute(hash_key=True)
-    uk = UnicodeAttribute(range_key=True)
+    visible_to = UnicodeAttribute(hash_key=True, attr_name="vis")
+    updated_key = UnicodeAttribute(range_key=True, attr_name="uk")
+
+
+class ViewsWithTransfers(GlobalSecondaryIndex["ProviderParticipant"]):
+    """Sparse: the provider's visible participants that have a transfer involving it (the transfers list)."""
+
+    class Meta:
+        index_name = "with_transfers"
+        projection = IncludeProjection(["uk"])  # updated_since filters on the view's update
+
+    transfers_visible_to = UnicodeAttribute(hash_key=True, attr_name="tvis")
+    created_key = UnicodeAttribute(range_key=True, attr_name="ck")
 
 
 @register
@@ -218,9 +229,9 @@ class ProviderParticipant(BaseModel):
     """Read model: what one lead provider sees of one participant (ecf-domain.md 3.10).
 
     Rebuilt from the profiles whenever their records or the partnerships
-    behind them change. ``vis`` (sparse) is the lead provider id while the
-    provider may see the participant, so hidden participants are not in the
-    list indexes at all.
+    behind them change. ``visible_to`` (stored ``vis``, sparse) is the lead
+    provider id while the provider may see the participant, so hidden
+    participants are not in the list indexes at all.
     """
 
     class Meta(BaseMeta):
@@ -228,9 +239,9 @@ class ProviderParticipant(BaseModel):
 
     lead_provider_id = UnicodeAttribute(hash_key=True)
     user_id = UnicodeAttribute(range_key=True)
-    vis = UnicodeAttribute(null=True)
-    ck = UnicodeAttribute()  # user created_at#user_id
-    uk = UnicodeAttribute()  # updated_at#user_id
+    visible_to = UnicodeAttribute(null=True, attr_name="vis")
+    created_key = UnicodeAttribute(attr_name="ck")  # user created_at#user_id
+    updated_key = UnicodeAttribute(attr_name="uk")  # updated_at#user_id
     cohorts = NumberSetAttribute(null=True)
     statuses = UnicodeSetAttribute(null=True)
     full_name = UnicodeAttribute()
@@ -239,6 +250,11 @@ class ProviderParticipant(BaseModel):
     user_created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     digest = UnicodeAttribute()  # of the projected content: unchanged content keeps updated_at
+    # The transfers involving the provider (provider ids and times; absent when none), and ``tvis`` (sparse):
+    # the provider id while the participant is visible and has some.
+    transfers = JSONAttribute(null=True)
+    transfers_visible_to = UnicodeAttribute(null=True, attr_name="tvis")
 
     visible_by_created = ViewsByCreated()
     visible_by_updated = ViewsByUpdated()
+    with_transfers = ViewsWithTransfers()

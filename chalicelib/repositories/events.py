@@ -1,15 +1,18 @@
-"""The append-only audit log."""
+"""The append-only audit log, and which tables' streams feed the stream handlers."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import PutError
+from pynamodb.models import Model
 
+from chalicelib.domain.audit import AuditEvent
 from chalicelib.domain.clock import iso
-from chalicelib.models import Event
-from chalicelib.repositories.common import condition_failed
+from chalicelib.domain.errors import Conflict
+from chalicelib.models import Event, Partnership
+from chalicelib.models.finance import EligibilityItem
+from chalicelib.repositories.common import conflicts_as
 
 
 def append(
@@ -33,13 +36,27 @@ def append(
         data=data,
     )
     try:
-        event.save(condition=Event.sk.does_not_exist())
-    except PutError as error:
-        if condition_failed(error):
-            return False
-        raise
+        with conflicts_as("event already recorded"):
+            event.save(condition=Event.sk.does_not_exist())
+    except Conflict:
+        return False
     return True
 
 
-def history(entity_id: str) -> list[Event]:
-    return list(Event.query(entity_id))
+def history(entity_id: str) -> list[AuditEvent]:
+    return [
+        AuditEvent(
+            entity_type=item.entity_type,
+            entity_id=item.entity_id,
+            event_type=item.event_type,
+            at=item.at,
+            actor=item.actor,
+            data=item.data,
+        )
+        for item in Event.query(entity_id)
+    ]
+
+
+def streamed_tables() -> dict[str, type[Model]]:
+    """The models whose table streams carry partnership and eligibility changes (infra and the local poller)."""
+    return {"partnerships": Partnership, "eligibilities": EligibilityItem}

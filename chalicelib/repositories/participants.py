@@ -1,69 +1,70 @@
-"""Participants storage: users and identities, profiles (records inside), programmes, states, read model."""
+"""Participants storage: users and identities, profiles (records inside), programmes, states, the read model,
+and the school cohort and partnership rows as the participant rules see them.
+
+Takes and returns domain records (``chalicelib.domain.participants``); owns every key, index key and condition.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.expressions.condition import Condition
-
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.participants import Record
+from chalicelib.domain.participants import (
+    ParticipantView,
+    Profile,
+    ProfileState,
+    Programme,
+    Record,
+    SchoolCohortSetup,
+    SchoolRef,
+    TrainingPartnership,
+    User,
+    is_challenged,
+)
+from chalicelib.models import Partnership, School, SchoolCohort
 from chalicelib.models.participants import (
     Identity,
     InductionProgramme,
     InductionRecordAttribute,
     ParticipantProfile,
-    ProfileState,
     ProgrammeMember,
     ProviderParticipant,
-    User,
 )
-from chalicelib.repositories.common import batch_get, condition_failed, ordered_page, read_all_keys, transaction
+from chalicelib.models.participants import ProfileState as ProfileStateItem
+from chalicelib.models.participants import User as UserItem
+from chalicelib.repositories import partnerships as partnership_repo
+from chalicelib.repositories import schools as school_repo
+from chalicelib.repositories.common import (
+    batch_get,
+    conflicts_as,
+    ordered_page,
+    read_all_keys,
+    read_index_keys,
+    transaction,
+)
+from chalicelib.repositories.schools import sort_key
 
-# --------------------------------------------------------------------------- users
-
-
-def get_user(user_id: str) -> User | None:
-    try:
-        return User.get(user_id)
-    except User.DoesNotExist:
-        return None
-
-
-def users_by_id(ids: Sequence[str]) -> dict[str, User]:
-    return batch_get(User, ids)
-
-
-def get_identity(email: str) -> Identity | None:
-    try:
-        return Identity.get(email.strip().lower())
-    except Identity.DoesNotExist:
-        return None
+# --------------------------------------------------------------------------- items ↔ records
 
 
-def create_user(user: User, now: datetime) -> None:
-    """A new user and the identity of their email, or Conflict if the email is taken."""
-    try:
-        with transaction() as tx:
-            tx.save(user, condition=User.id.does_not_exist())
-            tx.save(
-                Identity(email=user.email.strip().lower(), user_id=user.id, created_at=now),
-                condition=Identity.email.does_not_exist(),
-            )
-    except TransactWriteError as error:
-        if condition_failed(error):
-            raise Conflict("email already in use") from error
-        raise
+def _user(item: UserItem) -> User:
+    return User(
+        id=item.id,
+        full_name=item.full_name,
+        email=item.email,
+        trn=item.trn,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        has_declarations=bool(item.has_declarations),
+        profile_ids=frozenset(item.profile_ids or ()),
+    )
 
 
-# --------------------------------------------------------------------------- profiles
-
-
-def to_record(item: InductionRecordAttribute) -> Record:
+def _record(item: InductionRecordAttribute) -> Record:
     return Record(
         id=item.id,
         programme_id=item.programme_id,
@@ -85,39 +86,171 @@ def to_record(item: InductionRecordAttribute) -> Record:
     )
 
 
-def from_record(record: Record) -> InductionRecordAttribute:
+def _record_item(record: Record) -> InductionRecordAttribute:
     return InductionRecordAttribute(**{k: getattr(record, k) for k in Record.__dataclass_fields__})
 
 
-def records_of(profile: ParticipantProfile) -> list[Record]:
-    return [to_record(r) for r in profile.records or []]
+def _profile(item: ParticipantProfile) -> Profile:
+    return Profile(
+        id=item.id,
+        user_id=item.user_id,
+        participant_type=item.participant_type,
+        status=item.status,
+        training_status=item.training_status,
+        school_id=item.school_id,
+        cohort=int(item.cohort),
+        schedule_identifier=item.schedule_identifier,
+        schedule_cohort=int(item.schedule_cohort),
+        mentor_profile_id=item.mentor_profile_id,
+        pupil_premium_uplift=bool(item.pupil_premium_uplift),
+        sparsity_uplift=bool(item.sparsity_uplift),
+        records=tuple(_record(r) for r in item.records or []),
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        induction_start_date=item.induction_start_date,
+        current_programme_id=item.current_programme_id,
+        version=item.version,
+    )
 
 
-def set_records(profile: ParticipantProfile, records: Iterable[Record], current_programme: str | None) -> None:
-    profile.records = [from_record(r) for r in sorted(records, key=lambda r: (r.created_at, r.id))]
-    profile.cur_prog = current_programme
+def profile_item(profile: Profile) -> ParticipantProfile:
+    """The stored item of a profile (also what bulk loaders write)."""
+    item = ParticipantProfile(
+        id=profile.id,
+        user_id=profile.user_id,
+        participant_type=profile.participant_type,
+        school_id=profile.school_id,
+        cohort=profile.cohort,
+        schedule_identifier=profile.schedule_identifier,
+        schedule_cohort=profile.schedule_cohort,
+        mentor_profile_id=profile.mentor_profile_id,
+        status=profile.status,
+        training_status=profile.training_status,
+        pupil_premium_uplift=profile.pupil_premium_uplift,
+        sparsity_uplift=profile.sparsity_uplift,
+        induction_start_date=profile.induction_start_date,
+        records=[_record_item(r) for r in profile.records],
+        current_programme_id=profile.current_programme_id,
+        created_at=profile.created_at,
+        updated_at=profile.updated_at,
+    )
+    if profile.version is not None:
+        item.version = profile.version
+    return item
 
 
-def get_profile(profile_id: str) -> ParticipantProfile | None:
+def _programme(item: InductionProgramme) -> Programme:
+    return Programme(
+        id=item.id,
+        school_id=item.school_id,
+        school_urn=item.school_urn,
+        cohort=int(item.cohort),
+        training_programme=item.training_programme,
+        partnership_id=item.partnership_id,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+    )
+
+
+def _state(item: ProfileStateItem) -> ProfileState:
+    return ProfileState(
+        profile_id=item.profile_id,
+        state=item.state,
+        reason=item.reason,
+        lead_provider_id=item.lead_provider_id,
+        created_at=item.created_at,
+    )
+
+
+def _state_item(state: ProfileState) -> ProfileStateItem:
+    return ProfileStateItem(
+        profile_id=state.profile_id,
+        sort_key=f"{iso(state.created_at)}#{uuid.uuid4()}",
+        state=state.state,
+        reason=state.reason,
+        lead_provider_id=state.lead_provider_id,
+        created_at=state.created_at,
+    )
+
+
+def training_partnership(row: Partnership) -> TrainingPartnership:
+    """A partnership row as the participant rules see it (the one place that reads the row for them)."""
+    return TrainingPartnership(
+        id=row.id,
+        school_id=row.school_id,
+        urn=row.urn,
+        cohort=int(row.cohort),
+        lead_provider_id=row.lead_provider_id,
+        delivery_partner_id=row.delivery_partner_id,
+        delivery_partner_name=row.dp_name,
+        relationship=bool(row.relationship),
+        challenge_reason=row.challenge_reason,
+        challenged=is_challenged(row.challenge_reason, row.challenged_at),
+        report_id=row.report_id,
+    )
+
+
+# --------------------------------------------------------------------------- users
+
+
+def get_user(user_id: str) -> User | None:
     try:
-        return ParticipantProfile.get(profile_id)
+        return _user(UserItem.get(user_id))
+    except UserItem.DoesNotExist:
+        return None
+
+
+def users_by_id(ids: Sequence[str]) -> dict[str, User]:
+    return {key: _user(item) for key, item in batch_get(UserItem, ids).items()}
+
+
+def user_id_for_email(email: str) -> str | None:
+    """The user an email belongs to (emails are kept lower-cased)."""
+    try:
+        return Identity.get(email.strip().lower()).user_id
+    except Identity.DoesNotExist:
+        return None
+
+
+def create_user(user: User) -> None:
+    """A new user and the identity of their email, or Conflict if the email is taken."""
+    item = UserItem(
+        id=user.id,
+        full_name=user.full_name,
+        email=user.email,
+        trn=user.trn,
+        created_at=user.created_at,
+        updated_at=user.updated_at,
+    )
+    identity = Identity(email=user.email.strip().lower(), user_id=user.id, created_at=user.created_at)
+    with conflicts_as("email already in use"), transaction() as tx:
+        tx.save(item, condition=UserItem.id.does_not_exist())
+        tx.save(identity, condition=Identity.email.does_not_exist())
+
+
+# --------------------------------------------------------------------------- profiles
+
+
+def get_profile(profile_id: str) -> Profile | None:
+    try:
+        return _profile(ParticipantProfile.get(profile_id))
     except ParticipantProfile.DoesNotExist:
         return None
 
 
-def profiles_by_id(ids: Sequence[str]) -> dict[str, ParticipantProfile]:
-    return batch_get(ParticipantProfile, ids)
+def profiles_by_id(ids: Sequence[str]) -> dict[str, Profile]:
+    return {key: _profile(item) for key, item in batch_get(ParticipantProfile, ids).items()}
 
 
-def profiles_of_user(user_id: str) -> list[ParticipantProfile]:
-    return list(ParticipantProfile.by_user.query(user_id))
+def profiles_of_user(user_id: str) -> list[Profile]:
+    return [_profile(item) for item in ParticipantProfile.by_user.query(user_id)]
 
 
-def profiles_of_users(users: dict[str, User]) -> dict[str, list[ParticipantProfile]]:
+def profiles_of_users(users: Mapping[str, User]) -> dict[str, list[Profile]]:
     """Profiles of many users: BatchGets through each user's ``profile_ids``, a Query only for a user without them."""
-    wanted = sorted({pid for user in users.values() for pid in (user.profile_ids or ())})
+    wanted = sorted({pid for user in users.values() for pid in user.profile_ids})
     found = profiles_by_id(wanted)
-    out: dict[str, list[ParticipantProfile]] = {}
+    out: dict[str, list[Profile]] = {}
     for user_id, user in users.items():
         if user.profile_ids:
             out[user_id] = [found[pid] for pid in sorted(user.profile_ids) if pid in found]
@@ -132,63 +265,39 @@ def profile_ids_in_programme(programme_id: str) -> list[str]:
     return [row["id"]["S"] for row in rows]
 
 
-def member_profile_ids(programme_id: str) -> list[tuple[str, str]]:
-    """(profile id, user id) of everyone who has ever had a record in the programme."""
-    return [(m.profile_id, m.user_id) for m in ProgrammeMember.query(programme_id)]
+def member_user_ids(programme_id: str) -> list[str]:
+    """User ids of everyone who has ever had a record in the programme."""
+    return [m.user_id for m in ProgrammeMember.query(programme_id)]
 
 
-def save_profiles(
-    profiles: Sequence[tuple[ParticipantProfile, bool]],
-    *,
-    states: Sequence[ProfileState] = (),
-    extra_conditions: Sequence[tuple[Any, str, Condition]] = (),
-) -> None:
-    """Write profiles (new or changed: the version condition guards changed ones) with their programme
+def save_profiles(profiles: Sequence[Profile], *, states: Sequence[ProfileState] = ()) -> None:
+    """Write profiles (new ones: ``version`` None; changed ones are guarded by their version) with their programme
     memberships and any new profile states, in one transaction. Conflict if anything moved meanwhile."""
-    try:
-        with transaction() as tx:
-            for profile, is_new in profiles:
-                if is_new:
-                    tx.save(profile, condition=ParticipantProfile.id.does_not_exist())
-                    tx.update(
-                        User(id=profile.user_id),
-                        actions=[User.profile_ids.add({profile.id}), User.updated_at.set(profile.created_at)],
-                        condition=User.id.exists(),
-                    )
-                else:
-                    tx.save(profile)
-                # Earlier programmes were recorded when their records were written; a change adds at most
-                # the current one (an idempotent put), so a profile costs two transaction items.
-                programme_ids = {r.programme_id for r in profile.records or []} if is_new else {profile.cur_prog}
-                for programme_id in sorted(p for p in programme_ids if p):
-                    tx.save(ProgrammeMember(programme_id=programme_id, profile_id=profile.id, user_id=profile.user_id))
-            for state in states:
-                tx.save(state, condition=ProfileState.sk.does_not_exist())
-            for model, key, condition in extra_conditions:
-                tx.condition_check(model, key, condition=condition)
-    except TransactWriteError as error:
-        if condition_failed(error):
-            raise Conflict("participant changed concurrently") from error
-        raise
+    with conflicts_as("participant changed concurrently"), transaction() as tx:
+        for profile in profiles:
+            item = profile_item(profile)
+            is_new = profile.version is None
+            if is_new:
+                tx.save(item, condition=ParticipantProfile.id.does_not_exist())
+                tx.update(
+                    UserItem(id=profile.user_id),
+                    actions=[UserItem.profile_ids.add({profile.id}), UserItem.updated_at.set(profile.created_at)],
+                    condition=UserItem.id.exists(),
+                )
+            else:
+                tx.save(item)
+            # Earlier programmes were recorded when their records were written; a change adds at most
+            # the current one (an idempotent put), so a profile costs two transaction items.
+            programme_ids = {r.programme_id for r in profile.records} if is_new else {profile.current_programme_id}
+            for programme_id in sorted(p for p in programme_ids if p):
+                tx.save(ProgrammeMember(programme_id=programme_id, profile_id=profile.id, user_id=profile.user_id))
+        for state in states:
+            tx.save(_state_item(state), condition=ProfileStateItem.sort_key.does_not_exist())
 
 
 def states_of(profile_id: str) -> list[ProfileState]:
-    return list(ProfileState.query(profile_id))
-
-
-def new_state(
-    profile_id: str, state: str, reason: str | None, lead_provider_id: str | None, now: datetime
-) -> ProfileState:
-    import uuid
-
-    return ProfileState(
-        profile_id=profile_id,
-        sk=f"{iso(now)}#{uuid.uuid4()}",
-        state=state,
-        reason=reason,
-        lead_provider_id=lead_provider_id,
-        created_at=now,
-    )
+    """The profile's states in the order they were recorded."""
+    return [_state(item) for item in ProfileStateItem.query(profile_id)]
 
 
 # --------------------------------------------------------------------------- programmes
@@ -198,68 +307,187 @@ def school_cohort_key(school_id: str, cohort: int) -> str:
     return f"{school_id}#{cohort:04d}"
 
 
-def get_programme(programme_id: str | None) -> InductionProgramme | None:
+def get_programme(programme_id: str | None) -> Programme | None:
     if not programme_id:
         return None
     try:
-        return InductionProgramme.get(programme_id)
+        return _programme(InductionProgramme.get(programme_id))
     except InductionProgramme.DoesNotExist:
         return None
 
 
-def programmes_by_id(ids: Sequence[str]) -> dict[str, InductionProgramme]:
-    return batch_get(InductionProgramme, ids)
+def programmes_by_id(ids: Sequence[str]) -> dict[str, Programme]:
+    return {key: _programme(item) for key, item in batch_get(InductionProgramme, ids).items()}
 
 
-def programmes_of_school_cohort(school_id: str, cohort: int) -> list[InductionProgramme]:
-    rows = list(InductionProgramme.by_school_cohort.query(school_cohort_key(school_id, cohort)))
+def programmes_of_school_cohort(school_id: str, cohort: int) -> list[Programme]:
+    rows = [_programme(p) for p in InductionProgramme.by_school_cohort.query(school_cohort_key(school_id, cohort))]
     rows.sort(key=lambda p: (p.created_at, p.id))
     return rows
 
 
-def programmes_of_partnership(partnership_id: str) -> list[InductionProgramme]:
-    return list(InductionProgramme.by_partnership.query(partnership_id))
+def programmes_of_partnership(partnership_id: str) -> list[Programme]:
+    return [_programme(p) for p in InductionProgramme.by_partnership.query(partnership_id)]
 
 
-def create_programme(programme: InductionProgramme) -> None:
-    programme.save(condition=InductionProgramme.id.does_not_exist())
+def create_programme(programme: Programme) -> None:
+    item = InductionProgramme(
+        id=programme.id,
+        school_id=programme.school_id,
+        school_urn=programme.school_urn,
+        cohort=programme.cohort,
+        school_cohort=school_cohort_key(programme.school_id, programme.cohort),
+        training_programme=programme.training_programme,
+        partnership_id=programme.partnership_id,
+        created_at=programme.created_at,
+        updated_at=programme.updated_at,
+    )
+    item.save(condition=InductionProgramme.id.does_not_exist())
 
 
-def attach_partnership(programme: InductionProgramme, partnership_id: str, now: datetime) -> bool:
+def attach_partnership(programme_id: str, partnership_id: str, now: datetime) -> bool:
     """Give a programme without a partnership this one. False if it already has one."""
-    from pynamodb.exceptions import UpdateError
-
     try:
-        programme.update(
-            actions=[InductionProgramme.partnership_id.set(partnership_id), InductionProgramme.updated_at.set(now)],
-            condition=InductionProgramme.partnership_id.does_not_exist(),
-        )
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
+        with conflicts_as("programme already has a partnership"):
+            InductionProgramme(id=programme_id).update(
+                actions=[InductionProgramme.partnership_id.set(partnership_id), InductionProgramme.updated_at.set(now)],
+                condition=InductionProgramme.partnership_id.does_not_exist(),
+            )
+    except Conflict:
+        return False
     return True
+
+
+# --------------------------------------------------------------------------- schools and partnerships
+
+
+def school_by_urn(urn: str) -> SchoolRef | None:
+    return _school(school_repo.get_school_by_urn(urn))
+
+
+def get_school(school_id: str) -> SchoolRef | None:
+    return _school(school_repo.get_school(school_id))
+
+
+def _school(item: School | None) -> SchoolRef | None:
+    return SchoolRef(id=item.id, urn=item.urn) if item is not None else None
+
+
+def school_cohort(school_id: str, cohort: int) -> SchoolCohortSetup | None:
+    item = school_repo.get_school_cohort(school_id, cohort)
+    if item is None:
+        return None
+    return SchoolCohortSetup(
+        school_id=item.school_id,
+        cohort=int(item.cohort),
+        induction_programme_choice=item.induction_programme_choice,
+        default_programme_id=item.default_induction_programme_id,
+        active_partnership_id=item.active_partnership_id,
+        appropriate_body=item.appropriate_body,
+    )
+
+
+def set_default_programme(school_id: str, cohort: int, programme_id: str, now: datetime) -> None:
+    SchoolCohort(school_id=school_id, cohort=cohort).update(
+        actions=[
+            SchoolCohort.default_induction_programme_id.set(programme_id),
+            SchoolCohort.updated_at.set(now),
+        ]
+    )
+
+
+def get_partnership(partnership_id: str) -> TrainingPartnership | None:
+    row = partnership_repo.get_partnership(partnership_id)
+    return training_partnership(row) if row is not None else None
+
+
+def partnerships_by_id(ids: Sequence[str]) -> dict[str, TrainingPartnership]:
+    return {key: training_partnership(row) for key, row in partnership_repo.partnerships_by_id(ids).items()}
+
+
+def partnership_rows_for_school_cohort(school_id: str, cohort: int) -> list[TrainingPartnership]:
+    return [training_partnership(row) for row in partnership_repo.rows_for_school_cohort(school_id, cohort)]
+
+
+def create_relationship(
+    partnership_id: str, school: SchoolRef, like: TrainingPartnership, cohort: int, now: datetime
+) -> TrainingPartnership:
+    """Induction::CreateRelationship: a relationship row for ``like``'s provider and delivery partner at a school."""
+    row = Partnership(
+        id=partnership_id,
+        school_id=school.id,
+        urn=school.urn,
+        lead_provider_id=like.lead_provider_id,
+        delivery_partner_id=like.delivery_partner_id,
+        dp_name=like.delivery_partner_name,
+        cohort=cohort,
+        relationship=True,
+        pending=False,
+        report_id=str(uuid.uuid4()),
+        challenge_deadline=now,
+        created_at=now,
+    )
+    partnership_repo.save_relationship(row, now)
+    return training_partnership(row)
 
 
 # --------------------------------------------------------------------------- the read model
 
 
-def get_view(lead_provider_id: str, user_id: str) -> ProviderParticipant | None:
+def _view(item: ProviderParticipant) -> ParticipantView:
+    return ParticipantView(
+        lead_provider_id=item.lead_provider_id,
+        user_id=item.user_id,
+        visible=bool(item.visible_to),
+        full_name=item.full_name,
+        trn=item.trn,
+        enrolments=list(item.enrolments or []),
+        user_created_at=item.user_created_at,
+        updated_at=item.updated_at,
+        digest=item.digest,
+        transfers=list(item.transfers or []),
+    )
+
+
+def view_item(view: ParticipantView) -> ProviderParticipant:
+    """The stored item of a view, with its index keys (also what bulk loaders write)."""
+    enrolments = view.enrolments
+    lead_provider_id = view.lead_provider_id
+    return ProviderParticipant(
+        lead_provider_id=lead_provider_id,
+        user_id=view.user_id,
+        visible_to=lead_provider_id if view.visible else None,
+        created_key=sort_key(view.user_created_at, view.user_id),
+        updated_key=sort_key(view.updated_at, view.user_id),
+        cohorts={int(e["cohort"]) for e in enrolments} or None,
+        statuses={e["training_status"] for e in enrolments} or None,
+        full_name=view.full_name,
+        trn=view.trn,
+        enrolments=enrolments,
+        user_created_at=view.user_created_at,
+        updated_at=view.updated_at,
+        digest=view.digest,
+        transfers=view.transfers or None,
+        transfers_visible_to=lead_provider_id if view.visible and view.transfers else None,
+    )
+
+
+def get_view(lead_provider_id: str, user_id: str) -> ParticipantView | None:
     try:
-        return ProviderParticipant.get(lead_provider_id, user_id)
+        return _view(ProviderParticipant.get(lead_provider_id, user_id))
     except ProviderParticipant.DoesNotExist:
         return None
 
 
-def views_for(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ProviderParticipant]:
-    return batch_get(ProviderParticipant, pairs)
+def views_for(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ParticipantView]:
+    return {key: _view(item) for key, item in batch_get(ProviderParticipant, pairs).items()}
 
 
-def save_views(views: Sequence[ProviderParticipant]) -> None:
+def save_views(views: Sequence[ParticipantView]) -> None:
     """BatchWriteItem, 25 a request."""
     with ProviderParticipant.batch_write() as batch:
         for view in views:
-            batch.save(view)
+            batch.save(view_item(view))
 
 
 def view_page(
@@ -274,7 +502,7 @@ def view_page(
     limit: int,
 ) -> list[str]:
     """User ids of one page of the provider's visible participants."""
-    condition = None
+    condition: Any = None
     if cohorts:
         condition = ProviderParticipant.cohorts.contains(cohorts[0])
         for year in cohorts[1:]:
@@ -287,7 +515,7 @@ def view_page(
         by_created=ProviderParticipant.visible_by_created.Meta.index_name,
         by_updated=ProviderParticipant.visible_by_updated.Meta.index_name,
         hash_value=lead_provider_id,
-        updated_key=ProviderParticipant.uk,
+        updated_key=ProviderParticipant.updated_key,
         order=order,
         descending=descending,
         offset=offset,
@@ -296,3 +524,21 @@ def view_page(
         filter_condition=condition,
         key_name="user_id",
     )
+
+
+def transfer_page(lead_provider_id: str, *, updated_since: datetime | None, offset: int, limit: int) -> list[str]:
+    """User ids of one page of the provider's visible participants with transfers (the sparse ``transfers``
+    index): by the user's creation, or by the view's last update when ``updated_since`` is given."""
+    index = ProviderParticipant.with_transfers.Meta.index_name
+    if updated_since is None:
+        return read_index_keys(ProviderParticipant, index, lead_provider_id, offset=offset, limit=limit,
+                               key_name="user_id")  # fmt: skip
+    rows = read_all_keys(
+        ProviderParticipant,
+        index,
+        lead_provider_id,
+        filter_condition=ProviderParticipant.updated_key >= iso(updated_since),
+        attributes=["user_id", "uk"],
+    )
+    rows.sort(key=lambda raw: raw["uk"]["S"])
+    return [raw["user_id"]["S"] for raw in rows[offset : offset + limit]]

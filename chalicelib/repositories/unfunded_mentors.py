@@ -9,10 +9,10 @@ from typing import Any
 
 from chalicelib.domain.clock import parse_timestamp
 from chalicelib.domain.mentors import Enrolments, Mentor, MentorLink, MentorPerson, Pair
-from chalicelib.domain.participants import MENTOR, latest
+from chalicelib.domain.participants import MENTOR, Participant, latest
 from chalicelib.models.mentors import Mentor as MentorItem
 from chalicelib.models.mentors import ProviderMentor
-from chalicelib.models.participants import ParticipantProfile, ProviderParticipant, User
+from chalicelib.repositories import participant_graph as graph
 from chalicelib.repositories import participants as participant_repo
 from chalicelib.repositories.common import batch_get, conflicts_as, ordered_page, transaction
 from chalicelib.repositories.schools import sort_key
@@ -37,7 +37,7 @@ def page(
         by_created=ProviderMentor.unfunded_by_created.Meta.index_name,
         by_updated=ProviderMentor.unfunded_by_updated.Meta.index_name,
         hash_value=lead_provider_id,
-        updated_key=ProviderMentor.uk,
+        updated_key=ProviderMentor.updated_key,
         order=order,
         descending=descending,
         offset=offset,
@@ -72,28 +72,28 @@ def links(pairs: Sequence[Pair]) -> dict[Pair, MentorLink]:
 # --------------------------------------------------------------------------- what re-projection reads
 
 
-def person_of(user: User, profiles: Sequence[ParticipantProfile]) -> MentorPerson | None:
+def person_of(participant: Participant) -> MentorPerson | None:
     """The mentor as the API shows them; None for a user without a mentor profile (they mentor no one).
     The email is the one on the mentor profile's latest record (any provider), else the user's."""
-    mentor_profiles = [p for p in profiles if p.participant_type == MENTOR]
+    mentor_profiles = [p for p in participant.profiles if p.participant_type == MENTOR]
     if not mentor_profiles:
         return None
-    record = latest([r for p in mentor_profiles for r in participant_repo.records_of(p)])
+    record = latest([r for p in mentor_profiles for r in p.records])
     return MentorPerson(
-        user_id=user.id,
-        full_name=user.full_name,
-        email=(record.email if record else None) or user.email,
-        trn=user.trn,
-        created_at=user.created_at,
-        updated_at=user.updated_at,
+        user_id=participant.id,
+        full_name=participant.full_name,
+        email=(record.email if record else None) or participant.email,
+        trn=participant.trn,
+        created_at=participant.created_at,
+        updated_at=participant.updated_at,
     )
 
 
-def people_of(users: Mapping[str, Any], profiles_of: Mapping[str, Sequence[Any]]) -> dict[str, MentorPerson]:
-    """``person_of`` for users already read (re-projection's users and profiles), mentors only."""
+def people_of(participants: Mapping[str, Participant]) -> dict[str, MentorPerson]:
+    """``person_of`` for participants already read (re-projection's), mentors only."""
     out: dict[str, MentorPerson] = {}
-    for uid, user in users.items():
-        person = person_of(user, profiles_of.get(uid, ()))
+    for uid, participant in participants.items():
+        person = person_of(participant)
         if person is not None:
             out[uid] = person
     return out
@@ -101,14 +101,13 @@ def people_of(users: Mapping[str, Any], profiles_of: Mapping[str, Sequence[Any]]
 
 def load_people(user_ids: Sequence[str]) -> dict[str, MentorPerson]:
     """Read mentors not re-projected now: BatchGets of users, then of their profiles."""
-    users = participant_repo.users_by_id(sorted(set(user_ids)))
-    return people_of(users, participant_repo.profiles_of_users(users))
+    return people_of(graph.load(user_ids, with_trainers=False))
 
 
 def view_enrolments(pairs: Sequence[Pair]) -> dict[Pair, Enrolments]:
     """The stored participant views' enrolments (an absent view: no enrolments)."""
-    views = batch_get(ProviderParticipant, pairs)
-    return {pair: list(views[pair].enrolments or []) if pair in views else [] for pair in pairs}
+    views = participant_repo.views_for(pairs)
+    return {pair: list(views[pair].enrolments) if pair in views else [] for pair in pairs}
 
 
 # --------------------------------------------------------------------------- writes
@@ -138,8 +137,8 @@ def _link(item: ProviderMentor) -> MentorLink:
         mentor_user_id=item.mentor_user_id,
         ect_ids=frozenset(item.ect_ids or ()),
         trained=bool(item.trained),
-        created_at=_at(item.ck),
-        updated_at=_at(item.uk),
+        created_at=_at(item.created_key),
+        updated_at=_at(item.updated_key),
         version=item.version,
     )
 
@@ -150,9 +149,9 @@ def _link_item(link: MentorLink) -> ProviderMentor:
         mentor_user_id=link.mentor_user_id,
         ect_ids=set(link.ect_ids) or None,
         trained=link.trained,
-        vis=link.lead_provider_id if link.unfunded else None,
-        ck=sort_key(link.created_at, link.mentor_user_id),
-        uk=sort_key(link.updated_at, link.mentor_user_id),
+        unfunded_for=link.lead_provider_id if link.unfunded else None,
+        created_key=sort_key(link.created_at, link.mentor_user_id),
+        updated_key=sort_key(link.updated_at, link.mentor_user_id),
     )
     if link.version is not None:
         item.version = link.version

@@ -1,6 +1,6 @@
 """Participant read models → JSON:API resources (attribute sets exactly as ecf-domain.md 2.4).
 
-The projection (``ProviderParticipant.enrolments``) holds every enrolment attribute, plus a few internal
+The projection (``ParticipantView.enrolments``) holds every enrolment attribute, plus a few internal
 keys (``partnership_id``, ``record_id``, ``course_identifier``, ``status``); each serializer picks the
 attributes of its version and nothing else.
 """
@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chalicelib.domain.clock import iso
-from chalicelib.models.participants import ProviderParticipant
+from chalicelib.domain.participants import ParticipantView
 
 # v3 ``ECFEnrolment`` attributes, in the reference order.
 V3_ENROLMENT = (
@@ -51,7 +51,7 @@ def _reason(detail: Mapping[str, Any] | None) -> dict[str, Any] | None:
 # --------------------------------------------------------------------------- v1 / v2: flat, one row per profile
 
 
-def flat(view: ProviderParticipant, enrolment: Mapping[str, Any]) -> dict[str, Any]:
+def flat(view: ParticipantView, enrolment: Mapping[str, Any]) -> dict[str, Any]:
     """One v1/v2 ``participant`` row: the user's id, one profile's enrolment."""
     return {
         "id": view.user_id,
@@ -77,20 +77,20 @@ def flat(view: ProviderParticipant, enrolment: Mapping[str, Any]) -> dict[str, A
     }
 
 
-def flat_rows(views: Sequence[ProviderParticipant], cohorts: Sequence[int] | None = None) -> list[dict[str, Any]]:
+def flat_rows(views: Sequence[ParticipantView], cohorts: Sequence[int] | None = None) -> list[dict[str, Any]]:
     """Every enrolment of every view as a flat row (ECT first), keeping only the filtered cohorts."""
     wanted = {str(year) for year in cohorts} if cohorts else None
     return [
         flat(view, enrolment)
         for view in views
-        for enrolment in view.enrolments or []
+        for enrolment in view.enrolments
         if wanted is None or enrolment["cohort"] in wanted
     ]
 
 
-def flat_show(view: ProviderParticipant, participant_type: str | None = None) -> dict[str, Any]:
+def flat_show(view: ParticipantView, participant_type: str | None = None) -> dict[str, Any]:
     """The row of one profile: ``participant_type`` if given and present, else the first (the ECT one wins)."""
-    enrolments = list(view.enrolments or [])
+    enrolments = list(view.enrolments)
     chosen = next((e for e in enrolments if e["participant_type"] == participant_type), None)
     return flat(view, chosen or enrolments[0])
 
@@ -105,7 +105,7 @@ def enrolment_v3(enrolment: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def nested(view: ProviderParticipant) -> dict[str, Any]:
+def nested(view: ParticipantView) -> dict[str, Any]:
     return {
         "id": view.user_id,
         "type": "participant",
@@ -113,7 +113,7 @@ def nested(view: ProviderParticipant) -> dict[str, Any]:
             "full_name": view.full_name,
             "teacher_reference_number": view.trn,
             "updated_at": iso(view.updated_at),
-            "ecf_enrolments": [enrolment_v3(e) for e in view.enrolments or []],
+            "ecf_enrolments": [enrolment_v3(e) for e in view.enrolments],
             # Participant id changes (dedupes) are not modelled: always empty.
             "participant_id_changes": [],
         },

@@ -7,6 +7,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib.repositories import participants as participant_repo
 from chalicelib.repositories import partnerships as partnership_repo
 from chalicelib.services import induction
 
@@ -44,7 +45,7 @@ def reconcile(now: datetime, limit: int = 100) -> list[str]:
     """Finish migrations still pending RECONCILE_AFTER after their report (a lost or failed stream batch)."""
     done = []
     for partnership_id in partnership_repo.pending_migration_ids(limit, older_than=now - RECONCILE_AFTER):
-        partnership = partnership_repo.get_partnership(partnership_id)
+        partnership = participant_repo.get_partnership(partnership_id)
         if partnership is None:
             continue
         migrate(partnership_id, partnership.report_id, now)

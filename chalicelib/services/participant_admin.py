@@ -8,15 +8,23 @@ the profile states (partnerships-seed.md, "Viewing partnership records (finance)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.participants import COURSE_OF, ECT, Record, latest, latest_first, participant_status
-from chalicelib.models import Partnership
-from chalicelib.models.participants import InductionProgramme, ParticipantProfile, ProfileState
+from chalicelib.domain.participants import (
+    COURSE_OF,
+    Profile,
+    ProfileState,
+    Record,
+    Trainer,
+    latest,
+    latest_first,
+    participant_status,
+)
+from chalicelib.repositories import participant_graph as graph
 from chalicelib.repositories import participants as repo
-from chalicelib.repositories import partnerships as partnership_repo
 from chalicelib.repositories import providers as provider_repo
 from chalicelib.services.ids import is_uuid
 
@@ -105,19 +113,12 @@ class ParticipantAdminView:
     profiles: tuple[ProfileAdminView, ...]
 
 
-def _challenged(partnership: Partnership) -> bool:
-    return bool(partnership.challenge_reason) or partnership.challenged_at is not None
-
-
 def _row(
-    record: Record,
-    programmes: dict[str, InductionProgramme],
-    partnerships: dict[str, Partnership],
-    names: dict[str, str],
-    now: datetime,
+    record: Record, trainers: Mapping[str, Trainer], names: Mapping[str, str], now: datetime
 ) -> InductionRecordRow:
-    programme = programmes.get(record.programme_id)
-    partnership = partnerships.get(programme.partnership_id) if programme and programme.partnership_id else None
+    trainer = trainers.get(record.programme_id)
+    partnered = trainer if trainer is not None and trainer.partnership_id else None
+    lead_provider_id = partnered.lead_provider_id if partnered else None
     return InductionRecordRow(
         id=record.id,
         start_date=record.start_date,
@@ -132,20 +133,20 @@ def _row(
         appropriate_body=record.appropriate_body,
         mentor_participant_id=record.mentor_user_id,
         programme_id=record.programme_id,
-        training_programme=programme.training_programme if programme else None,
-        partnership_id=partnership.id if partnership else None,
-        lead_provider_id=partnership.lead_provider_id if partnership else None,
-        lead_provider_name=names.get(partnership.lead_provider_id) if partnership else None,
-        delivery_partner_id=partnership.delivery_partner_id if partnership else None,
-        delivery_partner_name=partnership.dp_name if partnership else None,
-        relationship=bool(partnership and partnership.relationship),
-        challenged=bool(partnership and _challenged(partnership)),
-        challenge_reason=partnership.challenge_reason if partnership else None,
+        training_programme=trainer.training_programme if trainer else None,
+        partnership_id=partnered.partnership_id if partnered else None,
+        lead_provider_id=lead_provider_id,
+        lead_provider_name=names.get(lead_provider_id) if lead_provider_id else None,
+        delivery_partner_id=partnered.delivery_partner_id if partnered else None,
+        delivery_partner_name=partnered.delivery_partner_name if partnered else None,
+        relationship=bool(partnered and partnered.relationship),
+        challenged=bool(partnered and partnered.challenged),
+        challenge_reason=partnered.challenge_reason if partnered else None,
         created_at=record.created_at,
     )
 
 
-def _state(state: ProfileState, names: dict[str, str]) -> ProfileStateRow:
+def _state(state: ProfileState, names: Mapping[str, str]) -> ProfileStateRow:
     lp = state.lead_provider_id
     return ProfileStateRow(
         state=state.state,
@@ -157,25 +158,21 @@ def _state(state: ProfileState, names: dict[str, str]) -> ProfileStateRow:
 
 
 def _profile(
-    profile: ParticipantProfile,
-    programmes: dict[str, InductionProgramme],
-    partnerships: dict[str, Partnership],
-    names: dict[str, str],
-    now: datetime,
+    profile: Profile, trainers: Mapping[str, Trainer], names: Mapping[str, str], now: datetime
 ) -> ProfileAdminView:
-    records = repo.records_of(profile)
-    rows = tuple(_row(r, programmes, partnerships, names, now) for r in latest_first(records))
-    current_record = latest(records)
+    rows = tuple(_row(r, trainers, names, now) for r in latest_first(profile.records))
+    current_record = latest(profile.records)
     current = next((row for row in rows if current_record and row.id == current_record.id), None)
-    shown = current is not None and current.partnership_id is not None and not current.challenged
-    states = sorted(repo.states_of(profile.id), key=lambda s: s.sk)
+    # The current partnership's provider and delivery partner are hidden while it is challenged.
+    shown = current if current is not None and current.partnership_id is not None and not current.challenged else None
+    states = repo.states_of(profile.id)  # in the order they were recorded
     return ProfileAdminView(
         training_record_id=profile.id,
         participant_type=profile.participant_type,
         course_identifier=COURSE_OF.get(profile.participant_type, profile.participant_type),
-        cohort=int(profile.cohort),
+        cohort=profile.cohort,
         schedule_identifier=profile.schedule_identifier,
-        schedule_cohort=int(profile.schedule_cohort),
+        schedule_cohort=profile.schedule_cohort,
         training_status=profile.training_status,
         status=profile.status,
         mentor_profile_id=profile.mentor_profile_id,
@@ -185,10 +182,10 @@ def _profile(
         school_urn=current.school_urn if current else None,
         training_programme=current.training_programme if current else None,
         partnership_id=current.partnership_id if current else None,
-        lead_provider_id=current.lead_provider_id if current and shown else None,
-        lead_provider_name=current.lead_provider_name if current and shown else None,
-        delivery_partner_id=current.delivery_partner_id if current and shown else None,
-        delivery_partner_name=current.delivery_partner_name if current and shown else None,
+        lead_provider_id=shown.lead_provider_id if shown else None,
+        lead_provider_name=shown.lead_provider_name if shown else None,
+        delivery_partner_id=shown.delivery_partner_id if shown else None,
+        delivery_partner_name=shown.delivery_partner_name if shown else None,
         induction_records=rows,
         states=tuple(_state(s, names) for s in states),
         created_at=profile.created_at,
@@ -198,21 +195,16 @@ def _profile(
 
 def participant_admin_view(participant_id: str, now: datetime) -> ParticipantAdminView:
     """The user, then each profile (ECT first): current training, induction history, states. NotFound if unknown."""
-    user = repo.get_user(participant_id) if is_uuid(participant_id) else None
-    if user is None:
+    participant = graph.load_one(participant_id) if is_uuid(participant_id) else None
+    if participant is None:
         raise NotFound(participant_id)
-    profiles = sorted(repo.profiles_of_user(user.id), key=lambda p: (p.participant_type != ECT, p.created_at, p.id))
-    programme_ids = sorted({r.programme_id for p in profiles for r in p.records or []})
-    programmes = repo.programmes_by_id(programme_ids)
-    partnership_ids = sorted({p.partnership_id for p in programmes.values() if p.partnership_id})
-    partnerships = partnership_repo.partnerships_by_id(partnership_ids)
     names = {lp.id: lp.name for lp in provider_repo.list_lead_providers()}
     return ParticipantAdminView(
-        id=user.id,
-        full_name=user.full_name,
-        email=user.email,
-        trn=user.trn,
-        created_at=user.created_at,
-        updated_at=user.updated_at,
-        profiles=tuple(_profile(p, programmes, partnerships, names, now) for p in profiles),
+        id=participant.id,
+        full_name=participant.full_name,
+        email=participant.email,
+        trn=participant.trn,
+        created_at=participant.created_at,
+        updated_at=participant.updated_at,
+        profiles=tuple(_profile(p, participant.trainers, names, now) for p in participant.profiles),
     )

@@ -3,7 +3,7 @@ change schedule) with the real service's validation order (ecf-domain.md 3.10, 3
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,18 +16,25 @@ from chalicelib.domain.participants import (
     SCHEDULE_IDENTIFIERS,
     TRANSITIONS,
     WITHDRAWAL_REASONS,
+    ParticipantTransfers,
+    ParticipantView,
+    Profile,
+    ProfileState,
     Record,
     change,
     latest,
+    shown_record,
+    transfer_rows,
 )
-from chalicelib.models.participants import ParticipantProfile, ProviderParticipant
 from chalicelib.repositories import cohorts as cohort_repo
+from chalicelib.repositories import participant_graph as graph
 from chalicelib.repositories import participants as repo
-from chalicelib.repositories import partnerships as partnership_repo
+from chalicelib.repositories import providers as provider_repo
 from chalicelib.services import projection
 from chalicelib.services.ids import is_uuid, parse_year
 
 ATTEMPTS = 3
+ALREADY = {"deferred": m.ALREADY_DEFERRED, "withdrawn": m.ALREADY_WITHDRAWN, "active": m.ALREADY_ACTIVE}
 
 
 def list_participants(
@@ -38,7 +45,7 @@ def list_participants(
     updated_since: datetime | None,
     order: Order,
     page: Page,
-) -> list[ProviderParticipant]:
+) -> list[ParticipantView]:
     ids = repo.view_page(
         lead_provider_id,
         cohorts=cohorts,
@@ -53,9 +60,9 @@ def list_participants(
     return [views[(lead_provider_id, uid)] for uid in ids if (lead_provider_id, uid) in views]
 
 
-def get_participant(lead_provider_id: str, participant_id: str) -> ProviderParticipant:
+def get_participant(lead_provider_id: str, participant_id: str) -> ParticipantView:
     view = repo.get_view(lead_provider_id, participant_id) if is_uuid(participant_id) else None
-    if view is None or not view.vis:
+    if view is None or not view.visible:
         raise NotFound(participant_id)
     return view
 
@@ -63,121 +70,131 @@ def get_participant(lead_provider_id: str, participant_id: str) -> ProviderParti
 # --------------------------------------------------------------------------- actions
 
 
-def _resolve(
-    lead_provider_id: str, participant_id: str, attributes: Mapping[str, Any]
-) -> tuple[ParticipantProfile, Record]:
+def _resolve(lead_provider_id: str, participant_id: str, attributes: Mapping[str, Any]) -> tuple[Profile, Record]:
     """Steps 1-3: the participant, the course, and the provider's latest record on that profile."""
-    user = repo.get_user(participant_id) if is_uuid(participant_id) else None
-    if user is None:
+    participant = graph.load_one(participant_id, with_trainers=False) if is_uuid(participant_id) else None
+    if participant is None:
         raise ValidationFailed({"participant_id": [m.PARTICIPANT_NOT_RECOGNISED]})
     course = attributes.get("course_identifier")
     if course is None or (isinstance(course, str) and not course.strip()):
         raise ValidationFailed({"course_identifier": [m.COURSE_IDENTIFIER_BLANK]})
-    participant_type = COURSES.get(course) if isinstance(course, str) else None
-    profiles = [p for p in repo.profiles_of_user(user.id) if p.participant_type == participant_type]
-    profile = next((p for p in profiles if p.status == "active"), None)
+    profile = participant.active_profile(COURSES.get(course) if isinstance(course, str) else None)
     if profile is None:
         raise ValidationFailed({"course_identifier": [m.COURSE_IDENTIFIER_INVALID]})
-    record = _provider_record(profile, lead_provider_id)
+    # The provider's latest record on the profile. Challenged partnerships are NOT excluded (3.11 step 3).
+    trainers = graph.trainers_of(r.programme_id for r in profile.records)
+    record = shown_record(profile.records, trainers, lead_provider_id, include_challenged=True)
     if record is None:
         raise ValidationFailed({"participant_id": [m.PARTICIPANT_NOT_RECOGNISED]})
     return profile, record
 
 
-def _provider_record(profile: ParticipantProfile, lead_provider_id: str) -> Record | None:
-    """The provider's latest record on the profile. Challenged partnerships are NOT excluded (3.11 step 3)."""
-    records = repo.records_of(profile)
-    programmes = repo.programmes_by_id(sorted({r.programme_id for r in records}))
-    partnerships = partnership_repo.partnerships_by_id(
-        sorted({p.partnership_id for p in programmes.values() if p.partnership_id})
-    )
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
-    def mine(record: Record) -> bool:
-        programme = programmes.get(record.programme_id)
-        partnership = (
-            partnerships.get(str(programme.partnership_id)) if programme and programme.partnership_id else None
-        )
-        return partnership is not None and partnership.lead_provider_id == lead_provider_id
 
-    return latest(records, mine)
+def _reason(action: str, attributes: Mapping[str, Any]) -> str | None:
+    """Step 4: defer and withdraw need a reason of their list; resume takes none."""
+    if action not in ("defer", "withdraw"):
+        return None
+    reason = attributes.get("reason")
+    if _blank(reason):
+        raise ValidationFailed({"reason": [m.REASON_BLANK]})
+    if reason not in (DEFERRAL_REASONS if action == "defer" else WITHDRAWAL_REASONS):
+        raise ValidationFailed({"reason": [m.REASON_INVALID]})
+    return reason if isinstance(reason, str) else None
+
+
+def _target_status(action: str, current: str) -> str:
+    target = TRANSITIONS[action].get(current)
+    if target is None:
+        already = current if action != "resume" else "active"
+        if action == "defer" and current == "withdrawn":
+            already = "withdrawn"
+        raise ValidationFailed({"participant_profile": [ALREADY[already]]})
+    return target
+
+
+def _changed(profile: Profile, record: Record, now: datetime, **changes: Any) -> Profile:
+    """The profile after ``Induction::ChangeInductionRecord`` of the record and the same profile changes."""
+    records = change(profile.records, record, now, **changes)  # changes of fields profiles and records share
+    current = latest(records, lambda r: r.end_date is None)
+    programme_id = profile.current_programme_id if current is None else current.programme_id
+    return profile.with_records(records, programme_id, updated_at=now, **changes)
+
+
+def _with_retries(attempt: Callable[[], ParticipantView | None]) -> ParticipantView:
+    """Optimistic locking on the profile: a concurrent action makes this one retry (``attempt`` returns None),
+    re-validate against the new state, and fail with 'already ...' if it no longer applies."""
+    for _ in range(ATTEMPTS):
+        view = attempt()
+        if view is not None:
+            return view
+    raise Conflict(m.PARTICIPANT_CHANGED_CONCURRENTLY)
 
 
 def change_training_status(
     lead_provider_id: str, participant_id: str, action: str, attributes: Mapping[str, Any], now: datetime
-) -> ProviderParticipant:
-    """defer | resume | withdraw. Optimistic locking on the profile: a concurrent action makes this one retry,
-    re-validate against the new state, and fail with 'already ...' if it no longer applies."""
-    for _ in range(ATTEMPTS):
+) -> ParticipantView:
+    """defer | resume | withdraw."""
+
+    def attempt() -> ParticipantView | None:
         profile, record = _resolve(lead_provider_id, participant_id, attributes)
-        reason = attributes.get("reason")
-        if action in ("defer", "withdraw"):
-            allowed = DEFERRAL_REASONS if action == "defer" else WITHDRAWAL_REASONS
-            if reason is None or (isinstance(reason, str) and not reason.strip()):
-                raise ValidationFailed({"reason": [m.REASON_BLANK]})
-            if reason not in allowed:
-                raise ValidationFailed({"reason": [m.REASON_INVALID]})
-        else:
-            reason = None
-        target = TRANSITIONS[action].get(record.training_status)
-        if target is None:
-            message = {"deferred": m.ALREADY_DEFERRED, "withdrawn": m.ALREADY_WITHDRAWN, "active": m.ALREADY_ACTIVE}
-            already = record.training_status if action != "resume" else "active"
-            if action == "defer" and record.training_status == "withdrawn":
-                already = "withdrawn"
-            raise ValidationFailed({"participant_profile": [message[already]]})
-        records = change(repo.records_of(profile), record, now, training_status=target)
-        current = latest(records, lambda r: r.end_date is None)
-        repo.set_records(profile, records, profile.cur_prog if current is None else current.programme_id)
-        profile.training_status = target
-        profile.updated_at = now
-        state = repo.new_state(profile.id, target, reason if isinstance(reason, str) else None, lead_provider_id, now)
-        try:
-            repo.save_profiles([(profile, False)], states=[state])
-        except Conflict:
-            continue
-        projection.reproject([profile.user_id], now)
-        return _fresh_view(lead_provider_id, profile, now)
-    raise Conflict("The participant changed concurrently; try again")
+        reason = _reason(action, attributes)
+        target = _target_status(action, record.training_status)
+        state = ProfileState(profile.id, target, reason, lead_provider_id, now)
+        return _save(lead_provider_id, _changed(profile, record, now, training_status=target), now, [state])
+
+    return _with_retries(attempt)
 
 
 def change_schedule(
     lead_provider_id: str, participant_id: str, attributes: Mapping[str, Any], now: datetime
-) -> ProviderParticipant:
-    for _ in range(ATTEMPTS):
+) -> ParticipantView:
+    def attempt() -> ParticipantView | None:
         profile, record = _resolve(lead_provider_id, participant_id, attributes)
-        identifier = attributes.get("schedule_identifier")
-        if identifier is None or (isinstance(identifier, str) and not identifier.strip()):
-            raise ValidationFailed({"schedule_identifier": [m.SCHEDULE_BLANK]})
-        cohort_raw = attributes.get("cohort")
-        cohort = record.schedule_cohort if cohort_raw in (None, "") else parse_year(cohort_raw)
-        if cohort is None or cohort_repo.get_cohort(cohort) is None:
-            raise ValidationFailed({"cohort": [m.COHORT_INVALID]})
-        if cohort != record.schedule_cohort:
-            raise ValidationFailed({"cohort": ["The property '#/cohort' cannot be changed"]})
-        known = {s.schedule_identifier for s in cohort_repo.schedules_of(cohort)}
-        if identifier not in SCHEDULE_IDENTIFIERS or identifier not in known:
-            raise ValidationFailed({"schedule_identifier": [m.SCHEDULE_INVALID]})
+        identifier = _schedule(attributes, record)
         if identifier == record.schedule_identifier:
             return _fresh_view(lead_provider_id, profile, now)
-        records = change(repo.records_of(profile), record, now, schedule_identifier=identifier)
-        current = latest(records, lambda r: r.end_date is None)
-        repo.set_records(profile, records, profile.cur_prog if current is None else current.programme_id)
-        profile.schedule_identifier = identifier
-        profile.updated_at = now
-        try:
-            repo.save_profiles([(profile, False)])
-        except Conflict:
-            continue
-        projection.reproject([profile.user_id], now)
-        return _fresh_view(lead_provider_id, profile, now)
-    raise Conflict("The participant changed concurrently; try again")
+        return _save(lead_provider_id, _changed(profile, record, now, schedule_identifier=identifier), now, [])
+
+    return _with_retries(attempt)
 
 
-def _fresh_view(lead_provider_id: str, profile: ParticipantProfile, now: datetime) -> ProviderParticipant:
+def _schedule(attributes: Mapping[str, Any], record: Record) -> str:
+    """The schedule identifier asked for, checked against the record's cohort and that cohort's schedules."""
+    identifier = attributes.get("schedule_identifier")
+    if _blank(identifier):
+        raise ValidationFailed({"schedule_identifier": [m.SCHEDULE_BLANK]})
+    cohort_raw = attributes.get("cohort")
+    cohort = record.schedule_cohort if cohort_raw in (None, "") else parse_year(cohort_raw)
+    if cohort is None or cohort_repo.get_cohort(cohort) is None:
+        raise ValidationFailed({"cohort": [m.COHORT_INVALID]})
+    if cohort != record.schedule_cohort:
+        raise ValidationFailed({"cohort": [m.COHORT_CANNOT_CHANGE]})
+    known = {s.schedule_identifier for s in cohort_repo.schedules_of(cohort)}
+    if identifier not in SCHEDULE_IDENTIFIERS or identifier not in known:
+        raise ValidationFailed({"schedule_identifier": [m.SCHEDULE_INVALID]})
+    return str(identifier)
+
+
+def _save(
+    lead_provider_id: str, profile: Profile, now: datetime, states: Sequence[ProfileState]
+) -> ParticipantView | None:
+    """Write the changed profile and re-project it; None when a concurrent change won (retry)."""
+    try:
+        repo.save_profiles([profile], states=states)
+    except Conflict:
+        return None
+    projection.reproject([profile.user_id], now)
+    return _fresh_view(lead_provider_id, profile, now)
+
+
+def _fresh_view(lead_provider_id: str, profile: Profile, now: datetime) -> ParticipantView:
     """The participant as the provider sees it after the action. When GET hides the profile acted on (its
     partnership is challenged, 3.11 step 3), the response is built from the provider's latest record anyway."""
     view = repo.get_view(lead_provider_id, profile.user_id)
-    if view is not None and any(e["training_record_id"] == profile.id for e in view.enrolments or []):
+    if view is not None and any(e["training_record_id"] == profile.id for e in view.enrolments):
         return view
     built = projection.provider_view(lead_provider_id, profile.user_id, now)
     if built is None:
@@ -188,56 +205,26 @@ def _fresh_view(lead_provider_id: str, profile: ParticipantProfile, now: datetim
 # --------------------------------------------------------------------------- transfers
 
 
-def transfers_of(lead_provider_id: str, user_id: str) -> list[dict[str, Any]]:
-    """Leaving/joining pairs of the user's profiles that involve this provider (ecf-domain.md 2.4)."""
-    from chalicelib.repositories import providers as provider_repo
+def _provider_names() -> dict[str, str]:
+    return {lp.id: lp.name for lp in provider_repo.list_lead_providers()}
 
-    out: list[dict[str, Any]] = []
-    names = {lp.id: lp.name for lp in provider_repo.list_lead_providers()}
-    for profile in repo.profiles_of_user(user_id):
-        records = sorted(repo.records_of(profile), key=lambda r: (r.created_at, r.id))
-        programmes = repo.programmes_by_id(sorted({r.programme_id for r in records}))
-        partnerships = partnership_repo.partnerships_by_id(
-            sorted({p.partnership_id for p in programmes.values() if p.partnership_id})
-        )
 
-        def provider(record: Record | None, programmes=programmes, partnerships=partnerships) -> str | None:  # type: ignore[no-untyped-def]
-            programme = programmes.get(record.programme_id) if record else None
-            row = partnerships.get(str(programme.partnership_id)) if programme and programme.partnership_id else None
-            return row.lead_provider_id if row else None
+def list_transfers(
+    lead_provider_id: str, *, updated_since: datetime | None, page: Page, now: datetime
+) -> list[ParticipantTransfers]:
+    """The provider's visible participants with a transfer involving it: one page of the sparse transfers index
+    (by the user's creation, or by the view's last update with ``updated_since``), one BatchGet of their views,
+    and the providers' names."""
+    ids = repo.transfer_page(lead_provider_id, updated_since=updated_since, offset=page.offset, limit=page.per_page)
+    views = repo.views_for([(lead_provider_id, uid) for uid in ids])
+    found = [views[(lead_provider_id, uid)] for uid in ids if (lead_provider_id, uid) in views]
+    names = _provider_names() if found else {}
+    return [ParticipantTransfers(v.user_id, transfer_rows(v.transfers, names, now)) for v in found if v.transfers]
 
-        leavings = [r for r in records if r.induction_status == "leaving" and r.school_transfer]
-        for leaving in leavings:
-            joining = next(
-                (r for r in records if r.school_transfer and r.id != leaving.id and r.created_at >= leaving.created_at
-                 and r.induction_status != "leaving"),
-                None,
-            )  # fmt: skip
-            involved = {provider(leaving), provider(joining)}
-            if lead_provider_id not in involved:
-                continue
-            from_lp, to_lp = provider(leaving), provider(joining)
-            transfer_type = "unknown" if joining is None else ("new_school" if from_lp == to_lp else "new_provider")
-            latest_date = max(d for d in (leaving.end_date, joining.start_date if joining else None) if d is not None)
-            out.append(
-                {
-                    "training_record_id": profile.id,
-                    "transfer_type": transfer_type,
-                    "status": "complete" if latest_date <= datetime.now(latest_date.tzinfo) else "incomplete",
-                    "created_at": leaving.updated_at,
-                    "leaving": {
-                        "school_urn": leaving.school_urn,
-                        "provider": names.get(from_lp or ""),
-                        "date": leaving.end_date.date().isoformat() if leaving.end_date else None,
-                    },
-                    "joining": None
-                    if joining is None
-                    else {
-                        "school_urn": joining.school_urn,
-                        "provider": names.get(to_lp or ""),
-                        "date": joining.start_date.date().isoformat(),
-                    },
-                    "updated_at": max(leaving.updated_at, joining.updated_at if joining else leaving.updated_at),
-                }
-            )
-    return out
+
+def transfers_of(lead_provider_id: str, participant_id: str, now: datetime) -> ParticipantTransfers:
+    """NotFound unless the participant is visible to the provider and has a transfer involving it."""
+    view = get_participant(lead_provider_id, participant_id)
+    if not view.transfers:
+        raise NotFound(participant_id)
+    return ParticipantTransfers(view.user_id, transfer_rows(view.transfers, _provider_names(), now))

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from chalicelib.domain import mentors as rules
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.mentors import Changes, Enrolments, Mentor, MentorLink, MentorPerson, Pair
 from chalicelib.domain.paging import Order, Page
+from chalicelib.domain.participants import Participant
 from chalicelib.repositories import unfunded_mentors as repo
 from chalicelib.services.ids import is_uuid
 
@@ -47,10 +47,7 @@ def get_unfunded_mentor(lead_provider_id: str, mentor_id: str) -> MentorPerson:
 
 
 def follow(
-    users: Mapping[str, Any],
-    profiles_of: Mapping[str, Sequence[Any]],
-    before: Mapping[Pair, Enrolments],
-    after: Mapping[Pair, Enrolments],
+    participants: Mapping[str, Participant], before: Mapping[Pair, Enrolments], after: Mapping[Pair, Enrolments]
 ) -> None:
     """Re-projection rebuilt these (provider, user) views: ``before`` the stored enrolments, ``after`` the new.
 
@@ -60,7 +57,7 @@ def follow(
     and a lost race re-reads and re-applies (the changes are absolute, so applying twice is applying once).
     """
     changes = rules.changes(before, after)
-    people = repo.people_of(users, profiles_of)
+    people = repo.people_of(participants)
     if not changes.ects and not changes.trained and not people:
         return
     for attempt in range(ATTEMPTS):

@@ -10,6 +10,7 @@ from admin.stage import LOCAL_STAGES
 from chalicelib import config
 from chalicelib.domain.errors import DomainError, NotFound
 from chalicelib.domain.statements import StatementRefused
+from chalicelib.repositories import storage
 
 if TYPE_CHECKING:
     from botocore.exceptions import ClientError
@@ -53,7 +54,6 @@ def _describe_aws(cause: BaseException, where: str, stage: str) -> str | None:
         TokenRetrievalError,
     )
     from botocore.exceptions import ConnectionError as BotoConnectionError
-    from pynamodb.exceptions import TableDoesNotExist
 
     if isinstance(cause, ReadTimeoutError):
         return texts.READ_TIMEOUT.format(where=where)
@@ -63,7 +63,7 @@ def _describe_aws(cause: BaseException, where: str, stage: str) -> str | None:
         return texts.UNREACHABLE.format(where=where, cause=cause)
     if isinstance(cause, NoCredentialsError | PartialCredentialsError | TokenRetrievalError):
         return texts.NO_CREDENTIALS.format(stage=stage, cause=cause)
-    if isinstance(cause, TableDoesNotExist):
+    if storage.is_missing_table(cause):
         return texts.NO_TABLE.format(cause=cause, where=where)
     if isinstance(cause, ClientError):
         return _client_error(cause, where)

@@ -6,7 +6,8 @@ import argparse
 from collections.abc import MutableMapping
 
 from admin import texts
-from chalicelib import config, models
+from chalicelib import config
+from chalicelib.repositories import storage
 from chalicelib.services import tokens
 
 LOCAL_STAGES = ("local", "test")  # served by the local moto server (`make run`)
@@ -64,7 +65,7 @@ def stage_settings(stage: str, endpoint_url: str | None, environ: MutableMapping
 
 def configure_stage(stage: str, endpoint_url: str | None, environ: MutableMapping[str, str]) -> config.Settings:
     settings = config.configure(**stage_settings(stage, endpoint_url, environ))
-    models.rebind_all()
+    storage.bind()
     tokens.reset_key()
     return settings
 

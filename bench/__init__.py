@@ -11,23 +11,8 @@ from __future__ import annotations
 
 import os
 
-
-def isolate_environment() -> None:
-    for name in list(os.environ):
-        if name.startswith("AWS_ENDPOINT_URL"):
-            del os.environ[name]
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_SESSION_TOKEN="testing",
-        AWS_DEFAULT_REGION="eu-west-2",
-        AWS_REGION="eu-west-2",
-        AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
-        STAGE="test",
-        TABLE_PREFIX="ecf-lp-api-test",
-    )
-    os.environ.setdefault("AUTH_CACHE_SECONDS", "3600")
-    os.environ.setdefault("REFERENCE_CACHE_SECONDS", "3600")
-
+from localdev.fakeaws import isolate_environment
 
 isolate_environment()
+os.environ.setdefault("AUTH_CACHE_SECONDS", "3600")
+os.environ.setdefault("REFERENCE_CACHE_SECONDS", "3600")

@@ -41,7 +41,6 @@ from pathlib import Path
 
 from bench.declarations import DeclarationData, load_declarations
 from bench.participants import ParticipantData, make_participants, write_onboarded
-from chalicelib import config, models
 from chalicelib.domain.clock import start_of_day, truncate, utcnow
 from chalicelib.domain.partnerships import FIP, challenge_deadline
 from chalicelib.domain.schools import SchoolFacts, listed_by_eligibility
@@ -51,6 +50,7 @@ from chalicelib.repositories import providers as provider_repo
 from chalicelib.repositories import schools as school_repo
 from chalicelib.repositories.partnerships import stamp
 from chalicelib.services import importers, providers, tokens
+from localdev.fakeaws import fresh_storage
 
 DEMO_COHORT = Path(__file__).resolve().parent.parent / "data" / "demo-cohort"
 
@@ -201,10 +201,7 @@ class Dataset:
 
 def fresh_tables() -> None:
     """Settings from the environment, models bound to them, empty tables (inside ``mock_aws``)."""
-    config.reset()
-    models.rebind_all()
-    models.create_tables()
-    tokens.reset_key()
+    fresh_storage()
 
 
 @contextmanager

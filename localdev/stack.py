@@ -249,11 +249,12 @@ class MotoServer:
 
 def prepare_tables() -> None:
     """Bind the models to the local stage and create the tables (streams included)."""
-    from chalicelib import config, models
+    from chalicelib import config
+    from chalicelib.repositories import storage
 
     config.reset()
-    models.rebind_all()
-    models.create_tables()
+    storage.bind()
+    storage.create_tables()
 
 
 @contextlib.contextmanager
@@ -270,11 +271,12 @@ def direct_to_backend() -> Iterator[None]:
     """
     from moto import mock_aws
 
-    from chalicelib import config, models
+    from chalicelib import config
+    from chalicelib.repositories import storage
 
     endpoint = os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)  # mock_aws ignores calls to an endpoint
     config.reset()
-    models.rebind_all()  # a new client, created without the endpoint
+    storage.bind()  # a new client, created without the endpoint
     mock = mock_aws()
     mock.start(reset=False)  # keep the tables the server already has
     try:
@@ -284,7 +286,7 @@ def direct_to_backend() -> Iterator[None]:
         if endpoint is not None:
             os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
         config.reset()
-        models.rebind_all()
+        storage.bind()
 
 
 def load_app(project_dir: Path = PROJECT_DIR) -> tuple[Any, Any]:

@@ -209,7 +209,7 @@ def test_a_failed_transaction_leaves_no_stream_records_and_the_stream_readable(
         urn=school.urn,
         lead_provider_id=lp.id,
         delivery_partner_id=dp.id,
-        dp_name=dp.name,
+        delivery_partner_name=dp.name,
         cohort=2024,
         report_id=str(uuid.uuid4()),
         created_at=NOW,

@@ -20,14 +20,14 @@ STREAM = "NEW_AND_OLD_IMAGES"
 
 
 class PartnershipsByLeadProviderCreated(GlobalSecondaryIndex["Partnership"]):
-    """Sparse: only non-relationship rows have ``lpv``."""
+    """Sparse: only non-relationship rows have ``lead_provider_visible`` (stored as ``lpv``)."""
 
     class Meta:
         index_name = "by_lead_provider_created"
         projection = IncludeProjection(["cohort", "delivery_partner_id"])
 
-    lpv = UnicodeAttribute(hash_key=True)
-    ck = UnicodeAttribute(range_key=True)
+    lead_provider_visible = UnicodeAttribute(hash_key=True, attr_name="lpv")
+    created_key = UnicodeAttribute(range_key=True, attr_name="ck")
 
 
 class PartnershipsByLeadProviderUpdated(GlobalSecondaryIndex["Partnership"]):
@@ -35,8 +35,8 @@ class PartnershipsByLeadProviderUpdated(GlobalSecondaryIndex["Partnership"]):
         index_name = "by_lead_provider_updated"
         projection = IncludeProjection(["cohort", "delivery_partner_id", "ck"])
 
-    lpv = UnicodeAttribute(hash_key=True)
-    uk = UnicodeAttribute(range_key=True)
+    lead_provider_visible = UnicodeAttribute(hash_key=True, attr_name="lpv")
+    updated_key = UnicodeAttribute(range_key=True, attr_name="uk")
 
 
 class PartnershipsBySchool(GlobalSecondaryIndex["Partnership"]):
@@ -49,14 +49,14 @@ class PartnershipsBySchool(GlobalSecondaryIndex["Partnership"]):
 
 
 class PartnershipsPendingMigration(GlobalSecondaryIndex["Partnership"]):
-    """Sparse: reported rows whose participants have not been moved into them yet (``pm`` set)."""
+    """Sparse: reported rows whose participants have not been moved into them yet (``migration_pending`` set)."""
 
     class Meta:
         index_name = "pending_migration"
         projection = KeysOnlyProjection()
 
-    pm = UnicodeAttribute(hash_key=True)
-    uk = UnicodeAttribute(range_key=True)
+    migration_pending = UnicodeAttribute(hash_key=True, attr_name="pm")
+    updated_key = UnicodeAttribute(range_key=True, attr_name="uk")
 
 
 class PartnershipsByDeliveryPartner(GlobalSecondaryIndex["Partnership"]):
@@ -78,7 +78,7 @@ class Partnership(BaseModel):
     urn = UnicodeAttribute()
     lead_provider_id = UnicodeAttribute()
     delivery_partner_id = UnicodeAttribute()
-    dp_name = UnicodeAttribute()
+    delivery_partner_name = UnicodeAttribute(attr_name="dp_name")
     cohort = NumberAttribute()
     relationship = BooleanAttribute(default=False)
     pending = BooleanAttribute(default=False)
@@ -88,10 +88,11 @@ class Partnership(BaseModel):
     report_id = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
-    lpv = UnicodeAttribute(null=True)  # lead_provider_id when not a relationship row
-    pm = UnicodeAttribute(null=True)  # "Y" until the report's participant migration has run
-    ck = UnicodeAttribute()
-    uk = UnicodeAttribute()
+    # Index keys, stored under short names (``attr_name``).
+    lead_provider_visible = UnicodeAttribute(null=True, attr_name="lpv")  # lead_provider_id unless a relationship row
+    migration_pending = UnicodeAttribute(null=True, attr_name="pm")  # "Y" until the report's migration has run
+    created_key = UnicodeAttribute(attr_name="ck")
+    updated_key = UnicodeAttribute(attr_name="uk")
     version = VersionAttribute()
 
     by_lead_provider_created = PartnershipsByLeadProviderCreated()

@@ -67,7 +67,7 @@ class RelationshipByDeliveryPartner(GlobalSecondaryIndex["ProviderRelationship"]
         projection = AllProjection()
 
     delivery_partner_id = UnicodeAttribute(hash_key=True)
-    lp_cohort = UnicodeAttribute(range_key=True)
+    lead_provider_cohort = UnicodeAttribute(range_key=True, attr_name="lp_cohort")
 
 
 @register
@@ -82,13 +82,13 @@ class ProviderRelationship(BaseModel):
         table_suffix = "provider-relationships"
 
     lead_provider_id = UnicodeAttribute(hash_key=True)
-    dp_cohort = UnicodeAttribute(range_key=True)  # "<delivery_partner_id>#<year>"
-    lp_cohort = UnicodeAttribute()  # "<lead_provider_id>#<year>"
+    delivery_partner_cohort = UnicodeAttribute(range_key=True, attr_name="dp_cohort")  # "<delivery_partner_id>#<year>"
+    lead_provider_cohort = UnicodeAttribute(attr_name="lp_cohort")  # "<lead_provider_id>#<year>"
     delivery_partner_id = UnicodeAttribute()
     cohort = NumberAttribute()
-    dp_name = UnicodeAttribute()
-    dp_created_at = UTCDateTimeAttribute()
-    dp_updated_at = UTCDateTimeAttribute()
+    delivery_partner_name = UnicodeAttribute(attr_name="dp_name")
+    delivery_partner_created_at = UTCDateTimeAttribute(attr_name="dp_created_at")
+    delivery_partner_updated_at = UTCDateTimeAttribute(attr_name="dp_updated_at")
     discarded_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()

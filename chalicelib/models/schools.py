@@ -29,14 +29,14 @@ class SchoolByUrn(GlobalSecondaryIndex["School"]):
 
 
 class SchoolListingByCreated(GlobalSecondaryIndex["School"]):
-    """Sparse: only schools the v3 list can show (``lst`` set). Keys plus the filter attributes."""
+    """Sparse: only schools the v3 list can show (``listed`` set). Keys plus the filter attributes."""
 
     class Meta:
         index_name = "listing_by_created"
         projection = IncludeProjection(["elig", "pc"])
 
-    lst = UnicodeAttribute(hash_key=True)
-    ck = UnicodeAttribute(range_key=True)
+    listed = UnicodeAttribute(hash_key=True, attr_name="lst")
+    created_key = UnicodeAttribute(range_key=True, attr_name="ck")
 
 
 class SchoolListingByUpdated(GlobalSecondaryIndex["School"]):
@@ -44,8 +44,8 @@ class SchoolListingByUpdated(GlobalSecondaryIndex["School"]):
         index_name = "listing_by_updated"
         projection = IncludeProjection(["elig", "pc", "ck"])
 
-    lst = UnicodeAttribute(hash_key=True)
-    uk = UnicodeAttribute(range_key=True)
+    listed = UnicodeAttribute(hash_key=True, attr_name="lst")
+    updated_key = UnicodeAttribute(range_key=True, attr_name="uk")
 
 
 @register
@@ -77,12 +77,13 @@ class School(BaseModel):
     secondary_contact_email = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
-    # Listing support (see README "Keys and indexes").
-    elig = NumberAttribute(default=0)  # 1: eligible and not CIP-only scope, listed for every cohort
-    pc = NumberSetAttribute(null=True)  # cohorts with an active (confirmed) partnership
-    lst = UnicodeAttribute(null=True)  # "Y" when elig or pc: in the listing indexes
-    ck = UnicodeAttribute()
-    uk = UnicodeAttribute()
+    # Listing support (see README "Keys and indexes"). Stored under short names (``attr_name``).
+    # 1: eligible and not CIP-only scope, listed for every cohort
+    listed_by_eligibility = NumberAttribute(default=0, attr_name="elig")
+    partnered_cohorts = NumberSetAttribute(null=True, attr_name="pc")  # cohorts with an active (confirmed) partnership
+    listed = UnicodeAttribute(null=True, attr_name="lst")  # "Y" when elig or pc: in the listing indexes
+    created_key = UnicodeAttribute(attr_name="ck")
+    updated_key = UnicodeAttribute(attr_name="uk")
 
     by_urn = SchoolByUrn()
     listing_by_created = SchoolListingByCreated()

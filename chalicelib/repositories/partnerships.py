@@ -31,7 +31,7 @@ def partnerships_by_id(ids: Sequence[str]) -> dict[str, Partnership]:
 def rows_for_school_cohort(school_id: str, cohort: int) -> list[Partnership]:
     """Every row (active, challenged, relationship) of one school and cohort, oldest first."""
     rows = list(Partnership.by_school.query(school_id, Partnership.cohort == cohort))
-    rows.sort(key=lambda p: p.ck)
+    rows.sort(key=lambda p: p.created_key)
     return rows
 
 
@@ -58,7 +58,7 @@ def list_page(
         by_created=Partnership.by_lead_provider_created.Meta.index_name,
         by_updated=Partnership.by_lead_provider_updated.Meta.index_name,
         hash_value=lead_provider_id,
-        updated_key=Partnership.uk,
+        updated_key=Partnership.updated_key,
         order=order,
         descending=descending,
         offset=offset,
@@ -74,9 +74,9 @@ PENDING = "Y"
 def stamp(partnership: Partnership, now: datetime) -> None:
     """Keep the derived keys in step with the row."""
     partnership.updated_at = now
-    partnership.uk = sort_key(now, partnership.id)
-    partnership.ck = sort_key(partnership.created_at, partnership.id)
-    partnership.lpv = None if partnership.relationship else partnership.lead_provider_id
+    partnership.updated_key = sort_key(now, partnership.id)
+    partnership.created_key = sort_key(partnership.created_at, partnership.id)
+    partnership.lead_provider_visible = None if partnership.relationship else partnership.lead_provider_id
 
 
 def save_reported(partnership: Partnership, *, is_new: bool, school: School, now: datetime) -> None:
@@ -89,7 +89,7 @@ def save_reported(partnership: Partnership, *, is_new: bool, school: School, now
     move, and a new school cohort starts as provider-led.
     """
     stamp(partnership, now)
-    partnership.pm = PENDING
+    partnership.migration_pending = PENDING
     cohort = int(partnership.cohort)
     school_cohort = SchoolCohort(school_id=school.id, cohort=cohort)
     sc_actions: list[Action] = [
@@ -112,9 +112,9 @@ def save_reported(partnership: Partnership, *, is_new: bool, school: School, now
                 School(id=school.id),
                 actions=[
                     School.updated_at.set(now),
-                    School.uk.set(sort_key(now, school.id)),
-                    School.lst.set(LISTED),
-                    School.pc.add({cohort}),
+                    School.updated_key.set(sort_key(now, school.id)),
+                    School.listed.set(LISTED),
+                    School.partnered_cohorts.add({cohort}),
                 ],
                 condition=School.id.exists(),
             )
@@ -146,8 +146,8 @@ def save_challenged(
     stamp(partnership, now)
     school_actions: list[Action] = [
         School.updated_at.set(now),
-        School.uk.set(sort_key(now, school.id)),
-        School.pc.delete({cohort}),
+        School.updated_key.set(sort_key(now, school.id)),
+        School.partnered_cohorts.delete({cohort}),
     ]
     try:
         with transaction() as tx:
@@ -173,27 +173,27 @@ def save_challenged(
             else:
                 tx.update(
                     School(id=school.id),
-                    actions=[School.updated_at.set(now), School.uk.set(sort_key(now, school.id))],
+                    actions=[School.updated_at.set(now), School.updated_key.set(sort_key(now, school.id))],
                     condition=School.id.exists(),
                 )
     except TransactWriteError as error:
         if condition_failed(error):
             raise Conflict("partnership changed concurrently") from error
         raise
-    if holds_lock and not school.elig:
+    if holds_lock and not school.listed_by_eligibility:
         drop_listing_if_unpartnered(school.id)
 
 
 def save_delivery_partner_change(partnership: Partnership, *, school_id: str, now: datetime) -> None:
     """PUT: the same row, a new delivery partner; still the active row of its school cohort."""
     stamp(partnership, now)
-    partnership.pm = PENDING
+    partnership.migration_pending = PENDING
     try:
         with transaction() as tx:
             tx.save(partnership, condition=Partnership.challenge_reason.does_not_exist())
             tx.update(
                 School(id=school_id),
-                actions=[School.updated_at.set(now), School.uk.set(sort_key(now, school_id))],
+                actions=[School.updated_at.set(now), School.updated_key.set(sort_key(now, school_id))],
                 condition=School.id.exists(),
             )
             tx.condition_check(
@@ -213,7 +213,7 @@ def touch_rows(rows: Sequence[Partnership], now: datetime) -> None:
     """Bump ``updated_at`` on rows whose school changed, so ``updated_since`` finds them."""
     for row in rows:
         row.update(
-            actions=[Partnership.updated_at.set(now), Partnership.uk.set(sort_key(now, row.id))],
+            actions=[Partnership.updated_at.set(now), Partnership.updated_key.set(sort_key(now, row.id))],
             add_version_condition=False,
         )
 
@@ -242,7 +242,7 @@ def save_relationship(partnership: Partnership, now: datetime) -> None:
 
 def pending_migration_ids(limit: int, older_than: datetime | None = None) -> list[str]:
     """Reported rows whose migration has not completed (oldest first)."""
-    range_condition = Partnership.uk < iso(older_than) if older_than is not None else None
+    range_condition = Partnership.updated_key < iso(older_than) if older_than is not None else None
     return read_index_keys(
         Partnership,
         Partnership.pending_migration.Meta.index_name,
@@ -259,8 +259,8 @@ def mark_migrated(partnership_id: str, report_id: str) -> bool:
 
     try:
         Partnership(id=partnership_id).update(
-            actions=[Partnership.pm.remove()],
-            condition=(Partnership.report_id == report_id) & Partnership.pm.exists(),
+            actions=[Partnership.migration_pending.remove()],
+            condition=(Partnership.report_id == report_id) & Partnership.migration_pending.exists(),
             add_version_condition=False,
         )
     except UpdateError as error:

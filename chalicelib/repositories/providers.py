@@ -85,7 +85,7 @@ def relationships_between(lead_provider_id: str, delivery_partner_id: str) -> li
     return [
         r
         for r in ProviderRelationship.query(
-            lead_provider_id, ProviderRelationship.dp_cohort.startswith(f"{delivery_partner_id}#")
+            lead_provider_id, ProviderRelationship.delivery_partner_cohort.startswith(f"{delivery_partner_id}#")
         )
         if not r.discarded_at
     ]

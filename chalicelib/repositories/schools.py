@@ -51,7 +51,7 @@ def school_cohorts_for(school_ids: Sequence[str], cohort: int) -> dict[str, Scho
 
 def listing_filter(cohort: int):  # type: ignore[no-untyped-def]
     """Listed for a cohort: eligible (not CIP-only scope), or partnered in that cohort."""
-    return (School.elig == 1) | School.pc.contains(cohort)
+    return (School.listed_by_eligibility == 1) | School.partnered_cohorts.contains(cohort)
 
 
 def listing_page(
@@ -69,7 +69,7 @@ def listing_page(
         by_created=School.listing_by_created.Meta.index_name,
         by_updated=School.listing_by_updated.Meta.index_name,
         hash_value=LISTED,
-        updated_key=School.uk,
+        updated_key=School.updated_key,
         order=order,
         descending=descending,
         offset=offset,
@@ -92,11 +92,11 @@ def update_gias_fields(school_id: str, fields: dict[str, object], now: datetime)
         getattr(School, key).set(value) if value is not None else getattr(School, key).remove()
         for key, value in fields.items()
     ]
-    actions += [School.updated_at.set(now), School.uk.set(sort_key(now, school_id))]
-    if fields.get("elig"):
-        actions.append(School.lst.set(LISTED))
+    actions += [School.updated_at.set(now), School.updated_key.set(sort_key(now, school_id))]
+    if fields.get("listed_by_eligibility"):
+        actions.append(School.listed.set(LISTED))
     School(id=school_id).update(actions=actions, condition=School.id.exists())
-    if not fields.get("elig"):
+    if not fields.get("listed_by_eligibility"):
         drop_listing_if_unpartnered(school_id)
 
 
@@ -114,8 +114,10 @@ def drop_listing_if_unpartnered(school_id: str) -> None:
 
     try:
         School(id=school_id).update(
-            actions=[School.lst.remove()],
-            condition=School.id.exists() & School.pc.does_not_exist() & (School.elig == 0),
+            actions=[School.listed.remove()],
+            condition=School.id.exists()
+            & School.partnered_cohorts.does_not_exist()
+            & (School.listed_by_eligibility == 0),
         )
     except UpdateError as error:
         if not condition_failed(error):
@@ -149,7 +151,7 @@ def save_programme_choice(
             )
             tx.update(
                 School(id=school.id),
-                actions=[School.updated_at.set(now), School.uk.set(sort_key(now, school.id))],
+                actions=[School.updated_at.set(now), School.updated_key.set(sort_key(now, school.id))],
                 condition=School.id.exists(),
             )
     except TransactWriteError as error:

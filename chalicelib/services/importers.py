@@ -412,7 +412,7 @@ def import_schools(path: str | Path, now: datetime, progress: Progress | None = 
         if not should_stage(facts):
             result.skipped += 1
             continue
-        fields["elig"] = 1 if listed_by_eligibility(facts) else 0
+        fields["listed_by_eligibility"] = 1 if listed_by_eligibility(facts) else 0
         staged[str(fields["urn"])] = fields  # a later row for the same URN wins
 
     urns = list(staged)
@@ -427,12 +427,12 @@ def import_schools(path: str | Path, now: datetime, progress: Progress | None = 
             school = existing.get(school_id)
             if school is None:
                 school = School(id=school_id, created_at=now, updated_at=now, **fields)  # type: ignore[arg-type]
-                school.ck = school_repo.sort_key(now, school_id)
-                school.uk = school_repo.sort_key(now, school_id)
-                school.lst = school_repo.LISTED if school.elig else None
+                school.created_key = school_repo.sort_key(now, school_id)
+                school.updated_key = school_repo.sort_key(now, school_id)
+                school.listed = school_repo.LISTED if school.listed_by_eligibility else None
                 created.append(school)
                 result.created += 1
-            elif any(getattr(school, k) != fields[k] for k in (*_COMPARED, "elig")):
+            elif any(getattr(school, k) != fields[k] for k in (*_COMPARED, "listed_by_eligibility")):
                 # Only the GIAS fields change: partnership bookkeeping (pc, lst) stays intact.
                 school_repo.update_gias_fields(school_id, fields, now)
                 partnership_repo.touch_rows(partnership_repo.rows_for_school(school_id), now)

@@ -397,7 +397,7 @@ def _relationship_partnership(school: School, old: Partnership, cohort: int, now
         urn=school.urn,
         lead_provider_id=old.lead_provider_id,
         delivery_partner_id=old.delivery_partner_id,
-        dp_name=old.dp_name,
+        delivery_partner_name=old.delivery_partner_name,
         cohort=cohort,
         relationship=True,
         pending=False,

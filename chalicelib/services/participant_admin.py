@@ -137,7 +137,7 @@ def _row(
         lead_provider_id=partnership.lead_provider_id if partnership else None,
         lead_provider_name=names.get(partnership.lead_provider_id) if partnership else None,
         delivery_partner_id=partnership.delivery_partner_id if partnership else None,
-        delivery_partner_name=partnership.dp_name if partnership else None,
+        delivery_partner_name=partnership.delivery_partner_name if partnership else None,
         relationship=bool(partnership and partnership.relationship),
         challenged=bool(partnership and _challenged(partnership)),
         challenge_reason=partnership.challenge_reason if partnership else None,

@@ -133,7 +133,7 @@ def _plan_report(
     row.challenge_reason = None
     row.challenged_at = None
     row.delivery_partner_id = partner.id
-    row.dp_name = partner.name
+    row.delivery_partner_name = partner.name
     row.report_id = str(uuid.uuid4())
     row.challenge_deadline = challenge_deadline(now, _academic_start(cohort))
     return school, row, is_new
@@ -203,7 +203,7 @@ def update_partnership(
             return to_record(partnership, school)
         cohort_row = cohort_repo.get_cohort(cohort)
         partnership.delivery_partner_id = partner.id
-        partnership.dp_name = partner.name
+        partnership.delivery_partner_name = partner.name
         partnership.report_id = str(uuid.uuid4())
         partnership.challenge_deadline = challenge_deadline(now, _academic_start(cohort_row) if cohort_row else None)
         try:
@@ -301,7 +301,7 @@ def to_record(partnership: Partnership, school: School) -> PartnershipRecord:
         school_id=partnership.school_id,
         lead_provider_id=partnership.lead_provider_id,
         delivery_partner_id=partnership.delivery_partner_id,
-        delivery_partner_name=partnership.dp_name,
+        delivery_partner_name=partnership.delivery_partner_name,
         challenge_reason=partnership.challenge_reason,
         challenged_at=partnership.challenged_at,
         challenge_deadline=partnership.challenge_deadline,

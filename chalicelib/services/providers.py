@@ -80,13 +80,13 @@ def relate_delivery_partner(
 def _relationship(provider: LeadProvider, partner: DeliveryPartner, year: int, now: datetime) -> ProviderRelationship:
     return ProviderRelationship(
         lead_provider_id=provider.id,
-        dp_cohort=repo.relationship_key(partner.id, year),
-        lp_cohort=f"{provider.id}#{year:04d}",
+        delivery_partner_cohort=repo.relationship_key(partner.id, year),
+        lead_provider_cohort=f"{provider.id}#{year:04d}",
         delivery_partner_id=partner.id,
         cohort=year,
-        dp_name=partner.name,
-        dp_created_at=partner.created_at,
-        dp_updated_at=partner.updated_at,
+        delivery_partner_name=partner.name,
+        delivery_partner_created_at=partner.created_at,
+        delivery_partner_updated_at=partner.updated_at,
         created_at=now,
         updated_at=now,
     )
@@ -115,10 +115,10 @@ def _records(
         records.append(
             DeliveryPartnerRecord(
                 id=partner_id,
-                name=first.dp_name,
+                name=first.delivery_partner_name,
                 cohorts=tuple(str(y) for y in years),
-                created_at=first.dp_created_at,
-                updated_at=max(r.dp_updated_at for r in rels),
+                created_at=first.delivery_partner_created_at,
+                updated_at=max(r.delivery_partner_updated_at for r in rels),
             )
         )
     return records

@@ -20,7 +20,7 @@ from chalicelib.services.partnerships import facts, to_record
 
 
 def _listed(school: School, cohort: int) -> bool:
-    return bool(school.elig) or cohort in (school.pc or set())
+    return bool(school.listed_by_eligibility) or cohort in (school.partnered_cohorts or set())
 
 
 def _to_listing(school: School, cohort: int, school_cohort: SchoolCohort | None) -> SchoolListing:

@@ -30,6 +30,7 @@ from chalicelib.domain.clock import utcnow
 from chalicelib.domain.errors import DomainError, NotFound
 from chalicelib.domain.participants import ECT, MENTOR
 from chalicelib.domain.partnerships import CHALLENGE_REASONS, SIT_CHOICES, api_status, in_challenge_window
+from chalicelib.domain.providers import NoCohortsGiven
 from chalicelib.domain.records import PartnershipRecord
 from chalicelib.domain.statements import StatementRefused
 from chalicelib.services import importers, induction, participant_admin, partnerships, providers, schools, tokens
@@ -708,6 +709,8 @@ def describe_error(error: BaseException, settings: config.Settings) -> str | Non
 
     if isinstance(error, NotFound):
         return f"not found: {error}"
+    if isinstance(error, NoCohortsGiven):
+        return "At least one --cohort is required"
     if isinstance(error, DomainError | StatementRefused):
         return str(error)
     where = settings.dynamodb_endpoint or f"AWS region {settings.region}"

@@ -9,6 +9,7 @@ from admin import texts
 from admin.stage import LOCAL_STAGES
 from chalicelib import config
 from chalicelib.domain.errors import DomainError, NotFound
+from chalicelib.domain.providers import NoCohortsGiven
 from chalicelib.domain.statements import StatementRefused
 from chalicelib.repositories import storage
 
@@ -33,6 +34,8 @@ def describe_error(error: BaseException, settings: config.Settings) -> str | Non
     """The one-line message for an error we expect, or None for a bug."""
     if isinstance(error, NotFound):
         return texts.NOT_FOUND.format(error=error)
+    if isinstance(error, NoCohortsGiven):
+        return texts.COHORT_REQUIRED
     if isinstance(error, DomainError | StatementRefused):
         return str(error)
     where = settings.dynamodb_endpoint or texts.AWS_REGION.format(region=settings.region)

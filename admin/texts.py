@@ -269,3 +269,4 @@ STATEMENTS_AUTHORISE_EXAMPLE = examples("finance statements authorise STATEMENT_
 # Service errors re-worded with the command to run (services do not name CLI commands or flags).
 USE_SCHOOLS_PROGRAMME = "{error} (use 'schools programme')"
 KEEP_PROVIDER_NEEDS_PARTNERSHIP = "--keep-provider needs the participant's current programme to have a partnership"
+COHORT_REQUIRED = "At least one --cohort is required"

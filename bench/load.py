@@ -418,13 +418,13 @@ def _load_delivery_partners(data: Dataset, rng: random.Random) -> None:
                 relationships.append(
                     ProviderRelationship(
                         lead_provider_id=lp_id,
-                        dp_cohort=provider_repo.relationship_key(partner.id, year),
-                        lp_cohort=f"{lp_id}#{year:04d}",
+                        delivery_partner_cohort=provider_repo.relationship_key(partner.id, year),
+                        lead_provider_cohort=f"{lp_id}#{year:04d}",
                         delivery_partner_id=partner.id,
                         cohort=year,
-                        dp_name=partner.name,
-                        dp_created_at=partner.created_at,
-                        dp_updated_at=partner.updated_at,
+                        delivery_partner_name=partner.name,
+                        delivery_partner_created_at=partner.created_at,
+                        delivery_partner_updated_at=partner.updated_at,
                         created_at=at,
                         updated_at=at,
                     )
@@ -479,15 +479,15 @@ def _make_schools(data: Dataset, rng: random.Random) -> list[School]:
             secondary_contact_email=None if rng.random() < 0.7 else f"head@{slug}.sch.uk",
             created_at=at,
             updated_at=at,
-            elig=elig,
+            listed_by_eligibility=elig,
         )
         # As services.importers.import_schools creates a school.
-        school.ck = school_repo.sort_key(at, school_id)
-        school.uk = school_repo.sort_key(at, school_id)
-        school.lst = school_repo.LISTED if elig else None
+        school.created_key = school_repo.sort_key(at, school_id)
+        school.updated_key = school_repo.sort_key(at, school_id)
+        school.listed = school_repo.LISTED if elig else None
         data.school_mix[kind] += 1
         schools.append(school)
-    data.sample_urn = next(s.urn for s in reversed(schools) if s.elig)
+    data.sample_urn = next(s.urn for s in reversed(schools) if s.listed_by_eligibility)
     return schools
 
 
@@ -495,7 +495,7 @@ def _make_partnerships(
     data: Dataset, rng: random.Random, schools: list[School], academic_start: dict[int, datetime | None]
 ) -> tuple[list[SchoolCohort], list[Partnership]]:
     names = data.partner_names
-    eligible = [s for s in schools if s.elig]
+    eligible = [s for s in schools if s.listed_by_eligibility]
     count = min(data.scale.partnerships, len(eligible))
     # Exact shares per lead provider, in a random order.
     lp_ids = list(data.lead_providers.values())
@@ -533,7 +533,7 @@ def _make_partnerships(
             urn=school.urn,
             lead_provider_id=lp_id,
             delivery_partner_id=partner_id,
-            dp_name=names[partner_id],
+            delivery_partner_name=names[partner_id],
             cohort=year,
             relationship=False,
             pending=False,
@@ -557,17 +557,17 @@ def _make_partnerships(
             )
         )
         data.partnerships.append(PartnershipRow(partnership.id, lp_id, partner_id, school.id, year))
-        school.pc = (school.pc or set()) | {year}
-        school.lst = school_repo.LISTED
+        school.partnered_cohorts = (school.partnered_cohorts or set()) | {year}
+        school.listed = school_repo.LISTED
         if updated > latest.get(index, school.updated_at):
             latest[index] = updated
     for index, at in latest.items():
         school = eligible[index]
         school.updated_at = at
-        school.uk = school_repo.sort_key(at, school.id)
+        school.updated_key = school_repo.sort_key(at, school.id)
     partnered = {i for i, _ in pairs}
     data.unpartnered_schools = [s.id for i, s in enumerate(eligible) if i not in partnered]
     rng.shuffle(data.unpartnered_schools)
-    data.listed_schools = sum(1 for s in schools if s.lst)
+    data.listed_schools = sum(1 for s in schools if s.listed)
     data.recent_since = data.now - timedelta(days=1)
     return school_cohorts, items

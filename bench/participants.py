@@ -191,7 +191,7 @@ def _participant(user: User, profile: Profile, programme: InductionProgramme, pa
         challenged=is_challenged(partnership.challenge_reason, partnership.challenged_at),
         relationship=bool(partnership.relationship),
         training_programme=programme.training_programme,
-        delivery_partner_name=partnership.dp_name,
+        delivery_partner_name=partnership.delivery_partner_name,
         challenge_reason=partnership.challenge_reason,
     )
     return Participant(

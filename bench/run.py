@@ -601,7 +601,9 @@ def run_migrations(bench_: Bench, size: int, out: list[Migration]) -> list[Migra
 
     # 1. Onboarded while the school cohort had no partnership: the default programme gets the partnership.
     school = data.schools_by_id[spare[0]]
-    school_cohort = school_service.set_programme_choice(school.urn, cohort, "provider_led", now - timedelta(days=3))
+    school_service.set_programme_choice(school.urn, cohort, "provider_led", now - timedelta(days=3))
+    school_cohort = school_repo.get_school_cohort(school.id, cohort)
+    assert school_cohort is not None
     onboard_school_cohort(rng, school, school_cohort, size, now - timedelta(days=2), None)
     migrate(
         f"{size} participants, school cohort unpartnered",

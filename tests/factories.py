@@ -90,9 +90,9 @@ class World:
                 bool(school.section_41_approved),
             )
         )
-        school.elig = 1 if elig else 0
-        school.lst = school_repo.LISTED if elig else None
-        school.ck = school_repo.sort_key(at, school_id)
-        school.uk = school_repo.sort_key(at, school_id)
+        school.listed_by_eligibility = 1 if elig else 0
+        school.listed = school_repo.LISTED if elig else None
+        school.created_key = school_repo.sort_key(at, school_id)
+        school.updated_key = school_repo.sort_key(at, school_id)
         school.save()
         return school

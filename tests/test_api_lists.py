@@ -92,7 +92,7 @@ def test_closed_school_stays_listed_while_partnered(setup):
     school = world.school("eligible")
     dp = world.delivery_partner(setup["lp"], [2024])
     created = api.send_ok("POST", PARTNERSHIPS, partnership_payload("2024", school.id, dp.id))
-    fields = {"school_status_code": 2, "school_status_name": "Closed", "elig": 0}
+    fields = {"school_status_code": 2, "school_status_name": "Closed", "listed_by_eligibility": 0}
     school_repo.update_gias_fields(school.id, fields, datetime(2024, 7, 1, tzinfo=UTC))
     assert ids(api.get_ok(f"{SCHOOLS}?filter[cohort]=2024")) == [school.id]
     assert ids(api.get_ok(f"{SCHOOLS}?filter[cohort]=2025")) == []

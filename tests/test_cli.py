@@ -368,7 +368,7 @@ def test_delivery_partners_add_and_relate(cohorts: None) -> None:
     assert len(partner_id) == UUID_LENGTH
     assert "cohorts        2024" in result.out
     rels = providers.delivery_partner_relationships(partner_id)
-    assert [(r.dp_name, int(r.cohort)) for r in rels] == [("North Partners", 2024)]
+    assert [(r.delivery_partner_name, int(r.cohort)) for r in rels] == [("North Partners", 2024)]
 
     related = ok(
         "delivery-partners", "relate", partner_id, "--lead-provider", "Capita", "--cohort", "2024", "--cohort", "2025"

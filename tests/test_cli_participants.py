@@ -169,7 +169,7 @@ def test_transfer_keeping_the_provider(setup: Setup) -> None:
     # A relationship partnership for the same provider and delivery partner at the new school.
     [row] = partnership_repo.rows_for_school_cohort(school_id_for("20002"), 2024)
     assert row.relationship and (row.lead_provider_id, row.delivery_partner_id) == (setup.lp_id, setup.dp_id)
-    assert row.dp_name == "North Partners"
+    assert row.delivery_partner_name == "North Partners"
     programme = participant_repo.get_programme(moved["programme_id"])
     assert programme is not None and programme.partnership_id == row.id and programme.school_urn == "20002"
 

@@ -23,6 +23,7 @@ import pytest
 from chalice import Chalice, Cron
 
 from chalicelib import config, models
+from chalicelib.domain import partnerships as domain
 from chalicelib.domain.errors import Conflict
 from chalicelib.events.handlers import PARTNERSHIPS_STREAM_HANDLER
 from chalicelib.models import Partnership
@@ -203,19 +204,25 @@ def test_a_failed_transaction_leaves_no_stream_records_and_the_stream_readable(
     _drain(poller)
     delivered.clear()
 
-    rival = Partnership(
+    rival = domain.Partnership(
         id=str(uuid.uuid4()),
         school_id=school.id,
         urn=school.urn,
         lead_provider_id=lp.id,
         delivery_partner_id=dp.id,
-        dp_name=dp.name,
+        delivery_partner_name=dp.name,
         cohort=2024,
+        relationship=False,
+        pending=False,
+        challenged_at=None,
+        challenge_reason=None,
+        challenge_deadline=None,
         report_id=str(uuid.uuid4()),
         created_at=NOW,
+        updated_at=NOW,
     )
     with pytest.raises(Conflict):  # the school cohort is already held by the first partnership
-        partnership_repo.save_reported(rival, is_new=True, school=school, now=NOW)
+        partnership_repo.save_reported(rival, is_new=True, now=NOW)
     assert partnership_repo.get_partnership(rival.id) is None
 
     later, _ = _report(world, lp, dp)

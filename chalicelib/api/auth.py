@@ -10,8 +10,8 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import request_now, unauthorized
+from chalicelib.domain.tokens import Caller
 from chalicelib.services import tokens
-from chalicelib.services.tokens import Caller
 
 
 def bearer_token(header: str | None) -> str | None:

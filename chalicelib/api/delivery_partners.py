@@ -6,9 +6,9 @@ from chalice import Blueprint, Response
 
 from chalicelib.api import http
 from chalicelib.api.auth import authenticated
+from chalicelib.domain.tokens import Caller
 from chalicelib.serializers import v3
 from chalicelib.services import providers as service
-from chalicelib.services.tokens import Caller
 
 bp = Blueprint(__name__)
 

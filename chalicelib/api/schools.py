@@ -8,10 +8,10 @@ from chalicelib.api import http
 from chalicelib.api.auth import authenticated
 from chalicelib.domain import messages as m
 from chalicelib.domain.errors import BadRequest
+from chalicelib.domain.tokens import Caller
 from chalicelib.serializers import v3
 from chalicelib.services import schools as service
 from chalicelib.services.ids import parse_year
-from chalicelib.services.tokens import Caller
 
 bp = Blueprint(__name__)
 

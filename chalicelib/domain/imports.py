@@ -111,7 +111,7 @@ class GiasSchool:
     school_website: str | None
     primary_contact_email: str | None
     secondary_contact_email: str | None
-    elig: int | None  # 1: listed by eligibility for every cohort (see domain.schools), 0: not
+    listed_by_eligibility: int | None  # 1: listed by eligibility for every cohort (see domain.schools), 0: not
 
 
 GIAS_FIELDS = tuple(f.name for f in dataclasses.fields(GiasSchool))

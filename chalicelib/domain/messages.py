@@ -50,6 +50,8 @@ RELATIONSHIP_ALREADY_EXISTS = (
     "We are unable to process this request. You are already confirmed to be in partnership with the "
     "entered delivery partner. Contact the DfE for support."
 )
+# POST or PUT that kept losing to concurrent writes of the same school cohort.
+PARTNERSHIP_CONCURRENT_CHANGES = "The partnership could not be saved because of concurrent changes; try again"
 
 # --- Request shape, filters, pagination (ecf-domain.md 2.1) -------------------------
 BAD_REQUEST = "Bad request"
@@ -69,6 +71,36 @@ INTERNAL_ERROR = "Internal server error"
 CHALLENGE_REASON_REQUIRED = "Select a reason why you think this confirmation is incorrect"
 CHALLENGE_ALREADY_CHALLENGED = "This partnership has already been challenged"
 CHALLENGE_DEADLINE_PASSED = "The challenge deadline for this partnership has passed"
+
+# --- Admin: lead providers, delivery partners, schools' programme choices ---------
+NAME_REQUIRED = "A name is required"
+COHORTS_REQUIRED = "At least one cohort is required"
+PROGRAMME_CHANGE_PARTNERED = "Cannot change induction programme for a partnered school"
+
+
+def lead_provider_unknown(name: str) -> str:
+    return f"No lead provider named {name!r}"
+
+
+def lead_provider_name_taken(name: str) -> str:
+    return f"A lead provider named {name!r} already exists"
+
+
+def delivery_partner_unknown(delivery_partner_id: str) -> str:
+    return f"No delivery partner with id {delivery_partner_id}"
+
+
+def school_urn_unknown(urn: str) -> str:
+    return f"No school with URN {urn}"
+
+
+def cohort_not_imported(year: object) -> str:
+    return f"No cohort {year}: import it first"
+
+
+def programme_choice_unknown(choice: str, choices: list[str]) -> str:
+    return f"Unknown choice {choice!r}: use one of {', '.join(choices)}"
+
 
 # --- Participant actions (ecf-domain.md 3.11) -------------------------------------
 PARTICIPANT_NOT_RECOGNISED = (

@@ -1,8 +1,12 @@
-"""Partnership rules that need no storage: deadline, statuses, choices."""
+"""Partnership rules that need no storage (deadline, statuses, choices) and the partnership record."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from chalicelib.domain.records import PartnershipRecord
+from chalicelib.domain.schools import School
 
 CHALLENGE_WINDOW = timedelta(days=14)
 
@@ -50,3 +54,64 @@ def api_status(challenge_reason: str | None) -> str:
 
 def in_challenge_window(deadline: datetime | None, now: datetime) -> bool:
     return deadline is not None and deadline > now
+
+
+def programme_choice_after_challenge(reason: str) -> str | None:
+    """The school cohort's new programme choice when a challenge releases it, or None to keep the choice.
+
+    A school that says it has no early career teachers (``no_ects``) chooses no programme: it opts out of
+    updates and loses its default induction programme.
+    """
+    return NO_ECTS if reason == "no_ects" else None
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class Partnership:
+    """One partnership row of a school cohort: reported by a lead provider, or a relationship row.
+
+    ``migration_pending``: the participants of the school cohort have not been moved into this report yet.
+    ``version`` is the stored row's version (None for a row not saved yet): a save of a read row
+    succeeds only if nobody changed the row since it was read.
+    """
+
+    id: str
+    school_id: str
+    urn: str
+    lead_provider_id: str
+    delivery_partner_id: str
+    delivery_partner_name: str
+    cohort: int
+    relationship: bool
+    pending: bool
+    challenged_at: datetime | None
+    challenge_reason: str | None
+    challenge_deadline: datetime | None
+    report_id: str
+    created_at: datetime
+    updated_at: datetime
+    migration_pending: bool = False
+    version: int | None = None
+
+
+def partnership_record(partnership: Partnership, school: School) -> PartnershipRecord:
+    """What the API and the CLI show of a partnership: the row, and the school's contact as induction tutor."""
+    return PartnershipRecord(
+        id=partnership.id,
+        cohort=partnership.cohort,
+        urn=partnership.urn,
+        school_id=partnership.school_id,
+        lead_provider_id=partnership.lead_provider_id,
+        delivery_partner_id=partnership.delivery_partner_id,
+        delivery_partner_name=partnership.delivery_partner_name,
+        challenge_reason=partnership.challenge_reason,
+        challenged_at=partnership.challenged_at,
+        challenge_deadline=partnership.challenge_deadline,
+        relationship=partnership.relationship,
+        induction_tutor_name=None,
+        induction_tutor_email=school.contact_email,
+        created_at=partnership.created_at,
+        updated_at=partnership.updated_at,
+    )

@@ -1,8 +1,9 @@
-"""School eligibility rules (ecf-domain.md 1.6)."""
+"""School eligibility rules (ecf-domain.md 1.6) and the school records."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 OPEN_STATUS_CODES = frozenset({1, 3})
 ELIGIBLE_TYPE_CODES = frozenset(
@@ -54,3 +55,53 @@ def should_stage(facts: SchoolFacts) -> bool:
     return in_england(facts) and (
         facts.type_code in ELIGIBLE_TYPE_CODES or facts.type_code in CIP_ONLY_TYPE_CODES or facts.section_41_approved
     )
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class School:
+    """A school as the rules and the API see it (GIAS details, listing facts)."""
+
+    id: str
+    urn: str
+    name: str
+    facts: SchoolFacts
+    status_name: str | None
+    type_name: str | None
+    primary_contact_email: str | None
+    secondary_contact_email: str | None
+    listed_by_eligibility: bool  # listed for every cohort (see ``listed_by_eligibility()``)
+    partnered_cohorts: frozenset[int]  # cohorts with an active (confirmed) partnership
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def contact_email(self) -> str | None:
+        return self.primary_contact_email or self.secondary_contact_email
+
+    def listed_for(self, cohort: int) -> bool:
+        """Shown by the v3 schools list for the cohort: listed by eligibility, or partnered in that cohort."""
+        return self.listed_by_eligibility or cohort in self.partnered_cohorts
+
+
+@dataclass(frozen=True)
+class SchoolCohort:
+    """The school's induction programme choice for one cohort, and its active partnership (if any)."""
+
+    school_id: str
+    cohort: int
+    induction_programme_choice: str
+    active_partnership_id: str | None
+    active_lead_provider_id: str | None
+    relationship_partnership_ids: frozenset[str]
+    default_induction_programme_id: str | None
+    appropriate_body: str | None
+    opt_out_of_updates: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def in_partnership(self) -> bool:
+        return bool(self.active_partnership_id or self.relationship_partnership_ids)

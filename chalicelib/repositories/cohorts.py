@@ -1,4 +1,8 @@
-"""Cohorts and what the cohort importer loads for them (one table, see models)."""
+"""Cohorts and what the cohort importer loads for them (one table, see models).
+
+``get_cohort`` and ``list_cohorts`` return domain records (``chalicelib.domain.records.Cohort``); the
+importer's items (LP links, contracts, schedules) are still written and read as models here.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,9 @@ from pynamodb.models import Model
 from chalicelib import config
 from chalicelib.domain.cohorts import CohortRules
 from chalicelib.domain.declarations import Milestone
-from chalicelib.models import Cohort, CohortLeadProvider, Schedule
+from chalicelib.domain.records import Cohort
+from chalicelib.models import Cohort as CohortItem
+from chalicelib.models import CohortLeadProvider, Schedule
 
 COHORTS_PK = "COHORT"
 
@@ -23,6 +29,20 @@ def cohort_pk(year: int) -> str:
     return f"COHORT#{year:04d}"
 
 
+def _record(item: CohortItem) -> Cohort:
+    return Cohort(
+        start_year=int(item.start_year),
+        registration_start_date=item.registration_start_date,
+        academic_year_start_date=item.academic_year_start_date,
+        automatic_assignment_period_end_date=item.automatic_assignment_period_end_date,
+        payments_frozen_at=item.payments_frozen_at,
+        mentor_funding=bool(item.mentor_funding),
+        detailed_evidence_types=bool(item.detailed_evidence_types),
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+    )
+
+
 _cache: list[tuple[float, dict[int, Cohort]]] = []
 
 
@@ -32,7 +52,7 @@ def _all() -> dict[int, Cohort]:
     ttl = config.current().reference_cache_seconds
     if _cache and ttl > 0 and _cache[0][0] > time.monotonic():
         return _cache[0][1]
-    cohorts = {int(c.start_year): c for c in Cohort.query(COHORTS_PK)}
+    cohorts = {int(c.start_year): _record(c) for c in CohortItem.query(COHORTS_PK)}
     _cache.clear()
     if ttl > 0:
         _cache.append((time.monotonic() + ttl, cohorts))
@@ -49,6 +69,11 @@ def get_cohort(year: int) -> Cohort | None:
 
 def list_cohorts() -> list[Cohort]:
     return [cohort for _, cohort in sorted(_all().items())]
+
+
+def years() -> list[int]:
+    """The start years of every cohort, ascending."""
+    return sorted(_all())
 
 
 def lead_providers_of(year: int) -> list[CohortLeadProvider]:
@@ -94,8 +119,8 @@ def rules_of(year: int) -> CohortRules | None:
         return None
     return CohortRules(
         start_year=year,
-        mentor_funding=bool(cohort.mentor_funding),
-        detailed_evidence_types=bool(cohort.detailed_evidence_types),
+        mentor_funding=cohort.mentor_funding,
+        detailed_evidence_types=cohort.detailed_evidence_types,
     )
 
 

@@ -164,9 +164,9 @@ def create_schools(schools: Mapping[str, GiasSchool], now: datetime) -> None:
 
 def _new_school(school_id: str, gias: GiasSchool, now: datetime) -> School:
     school = School(id=school_id, created_at=now, updated_at=now, **dataclasses.asdict(gias))
-    school.ck = school_repo.sort_key(now, school_id)
-    school.uk = school_repo.sort_key(now, school_id)
-    school.lst = school_repo.LISTED if school.elig else None
+    school.created_key = school_repo.sort_key(now, school_id)
+    school.updated_key = school_repo.sort_key(now, school_id)
+    school.listed = school_repo.LISTED if school.listed_by_eligibility else None
     return school
 
 

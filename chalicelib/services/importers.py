@@ -412,7 +412,7 @@ def gias_school(row: dict[str, str], where: str) -> GiasSchool:
         school_website=_optional(row.get("SchoolWebsite")),
         primary_contact_email=_optional(row.get("MainEmail")),
         secondary_contact_email=_optional(row.get("AlternativeEmail")),
-        elig=1 if listed_by_eligibility(gias_facts(row)) else 0,
+        listed_by_eligibility=1 if listed_by_eligibility(gias_facts(row)) else 0,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -15,10 +16,16 @@ from chalicelib.domain import messages as m
 from chalicelib.domain.clock import start_of_day
 from chalicelib.domain.errors import Conflict, InputError, NotFound, ValidationFailed
 from chalicelib.domain.paging import Order, Page
-from chalicelib.domain.partnerships import CHALLENGE_REASONS, challenge_deadline, in_challenge_window
-from chalicelib.domain.records import PartnershipRecord
-from chalicelib.domain.schools import SchoolFacts, is_cip_only, is_eligible
-from chalicelib.models import Partnership, School
+from chalicelib.domain.partnerships import (
+    CHALLENGE_REASONS,
+    Partnership,
+    challenge_deadline,
+    in_challenge_window,
+    partnership_record,
+    programme_choice_after_challenge,
+)
+from chalicelib.domain.records import Cohort, PartnershipRecord
+from chalicelib.domain.schools import School, is_cip_only, is_eligible
 from chalicelib.repositories import cohorts as cohort_repo
 from chalicelib.repositories import partnerships as repo
 from chalicelib.repositories import providers as provider_repo
@@ -26,15 +33,6 @@ from chalicelib.repositories import schools as school_repo
 from chalicelib.services.ids import is_uuid, parse_year
 
 ATTEMPTS = 3
-
-
-def facts(school: School) -> SchoolFacts:
-    return SchoolFacts(
-        status_code=int(school.school_status_code) if school.school_status_code is not None else None,
-        type_code=int(school.school_type_code) if school.school_type_code is not None else None,
-        district_code=school.administrative_district_code,
-        section_41_approved=bool(school.section_41_approved),
-    )
 
 
 def _blank(value: Any) -> bool:
@@ -49,12 +47,12 @@ def create_partnership(lead_provider_id: str, attributes: Mapping[str, Any], now
     for _ in range(ATTEMPTS):
         school, partnership, is_new = _plan_report(lead_provider_id, attributes, now)
         try:
-            repo.save_reported(partnership, is_new=is_new, school=school, now=now)
+            saved = repo.save_reported(partnership, is_new=is_new, now=now)
         except Conflict:
             # Someone else wrote this school cohort first: validate again against what they wrote.
             continue
-        return to_record(partnership, school)
-    raise Conflict("The partnership could not be saved because of concurrent changes; try again")
+        return partnership_record(saved, school)
+    raise Conflict(m.PARTNERSHIP_CONCURRENT_CHANGES)
 
 
 def _plan_report(
@@ -84,8 +82,8 @@ def _plan_report(
     if _blank(raw_school):
         errors["school_id"] = [m.SCHOOL_BLANK]
     else:
-        school = school_repo.get_school(str(raw_school)) if is_uuid(raw_school) else None
-        problem = _school_problem(school, int(cohort.start_year) if cohort else None, lead_provider_id)
+        school = school_repo.find_school(str(raw_school)) if is_uuid(raw_school) else None
+        problem = _school_problem(school, cohort.start_year if cohort else None, lead_provider_id)
         if problem:
             errors["school_id"] = [problem]
 
@@ -96,17 +94,15 @@ def _plan_report(
         partner = provider_repo.get_delivery_partner(str(raw_partner)) if is_uuid(raw_partner) else None
         if partner is None:
             errors["delivery_partner_id"] = [m.DELIVERY_PARTNER_INVALID]
-        elif cohort is not None and not provider_repo.get_relationship(
-            lead_provider_id, partner.id, int(cohort.start_year)
-        ):
+        elif cohort is not None and not provider_repo.get_relationship(lead_provider_id, partner.id, cohort.start_year):
             errors["delivery_partner_id"] = [m.DELIVERY_PARTNER_NO_RELATIONSHIP]
 
     if errors:
         raise ValidationFailed(errors)
     assert cohort is not None and school is not None and partner is not None
 
-    year = int(cohort.start_year)
-    rows = repo.rows_for_school_cohort(school.id, year)
+    year = cohort.start_year
+    rows = repo.find_school_cohort_partnerships(school.id, year)
     row = next(
         (
             r
@@ -118,28 +114,43 @@ def _plan_report(
     if row is not None and not row.relationship and not row.challenge_reason:
         # Our own confirmed row appeared after the school check read the school cohort (a concurrent report).
         raise ValidationFailed({"school_id": [m.ALREADY_CONFIRMED]})
-    is_new = row is None
+    deadline = challenge_deadline(now, _academic_start(cohort))
     if row is None:
-        row = Partnership(
-            id=str(uuid.uuid4()),
+        partnership_id = str(uuid.uuid4())
+        new = Partnership(
+            id=partnership_id,
             school_id=school.id,
             urn=school.urn,
             lead_provider_id=lead_provider_id,
+            delivery_partner_id=partner.id,
+            delivery_partner_name=partner.name,
             cohort=year,
+            relationship=False,
+            pending=False,
+            challenged_at=None,
+            challenge_reason=None,
+            challenge_deadline=deadline,
+            report_id=str(uuid.uuid4()),
             created_at=now,
+            updated_at=now,
         )
-    row.relationship = False
-    row.pending = False
-    row.challenge_reason = None
-    row.challenged_at = None
-    row.delivery_partner_id = partner.id
-    row.dp_name = partner.name
-    row.report_id = str(uuid.uuid4())
-    row.challenge_deadline = challenge_deadline(now, _academic_start(cohort))
-    return school, row, is_new
+        return school, new, True
+    # A challenged row of ours, or a relationship row with this partner, becomes the reported row.
+    reported = replace(
+        row,
+        relationship=False,
+        pending=False,
+        challenge_reason=None,
+        challenged_at=None,
+        delivery_partner_id=partner.id,
+        delivery_partner_name=partner.name,
+        report_id=str(uuid.uuid4()),
+        challenge_deadline=deadline,
+    )
+    return school, reported, False
 
 
-def _academic_start(cohort: Any) -> datetime | None:
+def _academic_start(cohort: Cohort) -> datetime | None:
     value = cohort.academic_year_start_date
     return start_of_day(value.date()) if value is not None else None
 
@@ -148,21 +159,20 @@ def _school_problem(school: School | None, year: int | None, lead_provider_id: s
     """The first failing school check (ecf-domain.md 3.1 step 3)."""
     if school is None:
         return m.SCHOOL_INVALID
-    school_facts = facts(school)
-    if is_cip_only(school_facts):
+    if is_cip_only(school.facts):
         return m.SCHOOL_CIP_ONLY
-    if not is_eligible(school_facts):
+    if not is_eligible(school.facts):
         return m.SCHOOL_INELIGIBLE
     if year is None:
         return None  # the cohort error is reported; the rest depends on the cohort
-    school_cohort = school_repo.get_school_cohort(school.id, year)
+    school_cohort = school_repo.find_school_cohort(school.id, year)
     active_provider = school_cohort.active_lead_provider_id if school_cohort else None
     if active_provider == lead_provider_id:
         return m.ALREADY_CONFIRMED
     if active_provider:
         return m.RECRUITED_BY_OTHER_PROVIDER
     if school_cohort is None:
-        previous = school_repo.get_school_cohort(school.id, year - 1)
+        previous = school_repo.find_school_cohort(school.id, year - 1)
         if previous is not None and previous.active_partnership_id:
             return m.SCHOOL_PROGRAMME_NOT_YET_CONFIRMED
     return None
@@ -183,12 +193,12 @@ def update_partnership(
         partner = provider_repo.get_delivery_partner(str(raw_partner)) if is_uuid(raw_partner) else None
         if partner is None:
             raise ValidationFailed({"delivery_partner_id": [m.DELIVERY_PARTNER_INVALID]})
-        cohort = int(partnership.cohort)
+        cohort = partnership.cohort
         if not provider_repo.get_relationship(lead_provider_id, partner.id, cohort):
             raise ValidationFailed({"delivery_partner_id": [m.DELIVERY_PARTNER_NO_RELATIONSHIP]})
         if partnership.challenge_reason:
             raise ValidationFailed({"partnership": [m.PARTNERSHIP_CHALLENGED]})
-        rows = repo.rows_for_school_cohort(partnership.school_id, cohort)
+        rows = repo.find_school_cohort_partnerships(partnership.school_id, cohort)
         if any(
             r.relationship
             and r.id != partnership.id
@@ -197,26 +207,29 @@ def update_partnership(
             for r in rows
         ):
             raise ValidationFailed({"delivery_partner_id": [m.RELATIONSHIP_ALREADY_EXISTS]})
-        school = school_repo.get_school(partnership.school_id)
+        school = school_repo.find_school(partnership.school_id)
         assert school is not None
         if partner.id == partnership.delivery_partner_id:
-            return to_record(partnership, school)
+            return partnership_record(partnership, school)
         cohort_row = cohort_repo.get_cohort(cohort)
-        partnership.delivery_partner_id = partner.id
-        partnership.dp_name = partner.name
-        partnership.report_id = str(uuid.uuid4())
-        partnership.challenge_deadline = challenge_deadline(now, _academic_start(cohort_row) if cohort_row else None)
+        changed = replace(
+            partnership,
+            delivery_partner_id=partner.id,
+            delivery_partner_name=partner.name,
+            report_id=str(uuid.uuid4()),
+            challenge_deadline=challenge_deadline(now, _academic_start(cohort_row) if cohort_row else None),
+        )
         try:
-            repo.save_delivery_partner_change(partnership, school_id=school.id, now=now)
+            saved = repo.save_delivery_partner_change(changed, now=now)
         except Conflict:
             continue
-        return to_record(partnership, school)
-    raise Conflict("The partnership could not be saved because of concurrent changes; try again")
+        return partnership_record(saved, school)
+    raise Conflict(m.PARTNERSHIP_CONCURRENT_CHANGES)
 
 
 def _own_row(lead_provider_id: str, partnership_id: str) -> Partnership:
     """The caller's own non-relationship row, or NotFound (a foreign id looks like a missing one)."""
-    partnership = repo.get_partnership(partnership_id) if is_uuid(partnership_id) else None
+    partnership = repo.find_partnership(partnership_id) if is_uuid(partnership_id) else None
     if partnership is None or partnership.lead_provider_id != lead_provider_id or partnership.relationship:
         raise NotFound(partnership_id)
     return partnership
@@ -229,7 +242,7 @@ def challenge_partnership(
     partnership_id: str, reason: str | None, now: datetime, *, ignore_deadline: bool = False
 ) -> PartnershipRecord:
     """A school (or admin) challenge (ecf-domain.md 3.4). Admins may ignore the deadline."""
-    partnership = repo.get_partnership(partnership_id) if is_uuid(partnership_id) else None
+    partnership = repo.find_partnership(partnership_id) if is_uuid(partnership_id) else None
     if partnership is None:
         raise NotFound(partnership_id)
     if not reason or reason not in CHALLENGE_REASONS:
@@ -238,15 +251,22 @@ def challenge_partnership(
         raise InputError(m.CHALLENGE_ALREADY_CHALLENGED)
     if not ignore_deadline and not in_challenge_window(partnership.challenge_deadline, now):
         raise InputError(m.CHALLENGE_DEADLINE_PASSED)
-    school = school_repo.get_school(partnership.school_id)
+    school = school_repo.find_school(partnership.school_id)
     assert school is not None
-    school_cohort = school_repo.get_school_cohort(school.id, int(partnership.cohort))
+    school_cohort = school_repo.find_school_cohort(school.id, partnership.cohort)
     holds_lock = school_cohort is not None and school_cohort.active_partnership_id == partnership.id
+    challenged = replace(partnership, challenge_reason=reason, challenged_at=now)
     try:
-        repo.save_challenged(partnership, school=school, holds_lock=holds_lock, reason=reason, now=now)
+        saved = repo.save_challenged(
+            challenged,
+            holds_lock=holds_lock,
+            programme_choice=programme_choice_after_challenge(reason),
+            school_listed_by_eligibility=school.listed_by_eligibility,
+            now=now,
+        )
     except Conflict as error:
         raise InputError(m.CHALLENGE_ALREADY_CHALLENGED) from error
-    return to_record(partnership, school)
+    return partnership_record(saved, school)
 
 
 # --------------------------------------------------------------------------- read
@@ -254,9 +274,9 @@ def challenge_partnership(
 
 def get_partnership(lead_provider_id: str, partnership_id: str) -> PartnershipRecord:
     partnership = _own_row(lead_provider_id, partnership_id)
-    school = school_repo.get_school(partnership.school_id)
+    school = school_repo.find_school(partnership.school_id)
     assert school is not None
-    return to_record(partnership, school)
+    return partnership_record(partnership, school)
 
 
 def list_partnerships(
@@ -268,7 +288,7 @@ def list_partnerships(
     order: Order,
     page: Page,
 ) -> list[PartnershipRecord]:
-    years = list(cohorts) if cohorts else [int(c.start_year) for c in cohort_repo.list_cohorts() if c.start_year > 2020]
+    years = list(cohorts) if cohorts else [year for year in cohort_repo.years() if year > 2020]
     if not years:
         return []
     ids = repo.list_page(
@@ -281,33 +301,17 @@ def list_partnerships(
         limit=page.per_page,
         updated_since=updated_since,
     )
-    rows = repo.partnerships_by_id(ids)
-    schools = school_repo.schools_by_id([rows[i].school_id for i in ids if i in rows])
-    return [to_record(rows[i], schools[rows[i].school_id]) for i in ids if i in rows and rows[i].school_id in schools]
+    rows = repo.find_partnerships(ids)
+    schools = school_repo.find_schools([rows[i].school_id for i in ids if i in rows])
+    return [
+        partnership_record(rows[i], schools[rows[i].school_id])
+        for i in ids
+        if i in rows and rows[i].school_id in schools
+    ]
 
 
 def admin_rows_for_school(school_id: str) -> list[PartnershipRecord]:
-    school = school_repo.get_school(school_id)
+    school = school_repo.find_school(school_id)
     if school is None:
         raise NotFound(school_id)
-    return [to_record(p, school) for p in repo.rows_for_school(school_id)]
-
-
-def to_record(partnership: Partnership, school: School) -> PartnershipRecord:
-    return PartnershipRecord(
-        id=partnership.id,
-        cohort=int(partnership.cohort),
-        urn=partnership.urn,
-        school_id=partnership.school_id,
-        lead_provider_id=partnership.lead_provider_id,
-        delivery_partner_id=partnership.delivery_partner_id,
-        delivery_partner_name=partnership.dp_name,
-        challenge_reason=partnership.challenge_reason,
-        challenged_at=partnership.challenged_at,
-        challenge_deadline=partnership.challenge_deadline,
-        relationship=bool(partnership.relationship),
-        induction_tutor_name=None,
-        induction_tutor_email=school.primary_contact_email or school.secondary_contact_email,
-        created_at=partnership.created_at,
-        updated_at=partnership.updated_at,
-    )
+    return [partnership_record(p, school) for p in repo.find_school_partnerships(school_id)]

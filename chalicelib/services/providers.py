@@ -6,35 +6,38 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
+from chalicelib.domain import messages as m
 from chalicelib.domain.errors import Conflict, InputError, NotFound
 from chalicelib.domain.paging import Order, Page
+from chalicelib.domain.providers import DeliveryPartner, LeadProvider, NoCohortsGiven, ProviderRelationship, clean_name
 from chalicelib.domain.records import DeliveryPartnerRecord
-from chalicelib.models import DeliveryPartner, LeadProvider, ProviderRelationship
 from chalicelib.repositories import cohorts as cohort_repo
 from chalicelib.repositories import providers as repo
 from chalicelib.services.ids import is_uuid
 
 
 def _clean_name(name: str) -> str:
-    cleaned = " ".join((name or "").split())
+    cleaned = clean_name(name)
     if not cleaned:
-        raise InputError("A name is required")
+        raise InputError(m.NAME_REQUIRED)
     return cleaned
 
 
 def add_lead_provider(name: str, now: datetime) -> LeadProvider:
-    provider = LeadProvider(id=str(uuid.uuid4()), name=_clean_name(name), created_at=now, updated_at=now)
+    provider = LeadProvider(
+        id=str(uuid.uuid4()), name=_clean_name(name), vat_chargeable=True, created_at=now, updated_at=now
+    )
     try:
         repo.create_lead_provider(provider)
     except Conflict as error:
-        raise InputError(str(error)) from error
+        raise InputError(m.lead_provider_name_taken(provider.name)) from error
     return provider
 
 
 def lead_provider_named(name: str) -> LeadProvider:
     provider = repo.find_lead_provider_by_name(_clean_name(name))
     if provider is None:
-        raise InputError(f"No lead provider named {name!r}")
+        raise InputError(m.lead_provider_unknown(name))
     return provider
 
 
@@ -44,10 +47,10 @@ def list_lead_providers() -> list[LeadProvider]:
 
 def _check_cohorts(years: Sequence[int]) -> list[int]:
     if not years:
-        raise InputError("At least one --cohort is required")
+        raise NoCohortsGiven()
     for year in years:
         if cohort_repo.get_cohort(year) is None:
-            raise InputError(f"No cohort {year}: import it first")
+            raise InputError(m.cohort_not_imported(year))
     return sorted(set(years))
 
 
@@ -68,7 +71,7 @@ def relate_delivery_partner(
     """Add relationships to an existing partner. Returns the cohorts newly related."""
     partner = repo.get_delivery_partner(delivery_partner_id) if is_uuid(delivery_partner_id) else None
     if partner is None:
-        raise InputError(f"No delivery partner with id {delivery_partner_id}")
+        raise InputError(m.delivery_partner_unknown(delivery_partner_id))
     provider = lead_provider_named(lead_provider_name)
     added = []
     for year in _check_cohorts(years):
@@ -80,13 +83,11 @@ def relate_delivery_partner(
 def _relationship(provider: LeadProvider, partner: DeliveryPartner, year: int, now: datetime) -> ProviderRelationship:
     return ProviderRelationship(
         lead_provider_id=provider.id,
-        dp_cohort=repo.relationship_key(partner.id, year),
-        lp_cohort=f"{provider.id}#{year:04d}",
         delivery_partner_id=partner.id,
         cohort=year,
-        dp_name=partner.name,
-        dp_created_at=partner.created_at,
-        dp_updated_at=partner.updated_at,
+        delivery_partner_name=partner.name,
+        delivery_partner_created_at=partner.created_at,
+        delivery_partner_updated_at=partner.updated_at,
         created_at=now,
         updated_at=now,
     )
@@ -108,17 +109,17 @@ def _records(
     wanted = set(cohorts) if cohorts else None
     records = []
     for partner_id, rels in by_partner.items():
-        years = sorted(int(r.cohort) for r in rels)
+        years = sorted(r.cohort for r in rels)
         if wanted is not None and not wanted.intersection(years):
             continue
         first = rels[0]
         records.append(
             DeliveryPartnerRecord(
                 id=partner_id,
-                name=first.dp_name,
+                name=first.delivery_partner_name,
                 cohorts=tuple(str(y) for y in years),
-                created_at=first.dp_created_at,
-                updated_at=max(r.dp_updated_at for r in rels),
+                created_at=first.delivery_partner_created_at,
+                updated_at=max(r.delivery_partner_updated_at for r in rels),
             )
         )
     return records

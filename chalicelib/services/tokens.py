@@ -7,13 +7,14 @@ import hmac
 import secrets
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib import config
-from chalicelib.models import ApiToken
-from chalicelib.repositories import providers as repo
+from chalicelib.domain.tokens import ApiToken, Caller, IssuedToken
+from chalicelib.repositories import tokens as repo
 from chalicelib.services.providers import lead_provider_named
+
+__all__ = ["Caller", "IssuedToken", "authenticate", "clear_cache", "create_token", "hash_token", "reset_key"]
 
 TOKEN_BYTES = 15  # 20 URL-safe characters, as the real service issues
 LAST_USED_INTERVAL = timedelta(hours=1)
@@ -52,13 +53,6 @@ def hash_token(token: str) -> str:
     return hmac.new(_hmac_key(), token.encode(), hashlib.sha256).hexdigest()
 
 
-@dataclass(frozen=True)
-class IssuedToken:
-    token: str
-    lead_provider_id: str
-    lead_provider_name: str
-
-
 def create_token(lead_provider_name: str, now: datetime) -> IssuedToken:
     provider = lead_provider_named(lead_provider_name)
     token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -71,12 +65,6 @@ def create_token(lead_provider_name: str, now: datetime) -> IssuedToken:
         )
     )
     return IssuedToken(token=token, lead_provider_id=provider.id, lead_provider_name=provider.name)
-
-
-@dataclass(frozen=True)
-class Caller:
-    lead_provider_id: str
-    lead_provider_name: str
 
 
 # hashed token -> (caller or None, expires at monotonic seconds)

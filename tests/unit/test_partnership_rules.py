@@ -323,7 +323,7 @@ def test_service_facts_and_record_mapping() -> None:
         urn="100001",
         lead_provider_id="lp-a",
         delivery_partner_id="dp-1",
-        dp_name="Partner One",
+        delivery_partner_name="Partner One",
         cohort=2024,
         challenge_reason="mistake",
         challenged_at=T0,

@@ -1,0 +1,34 @@
+"""API tokens and the caller a token resolves to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A stored token: only its keyed hash (HMAC-SHA256, hex), never the token."""
+
+    hashed_token: str
+    lead_provider_id: str
+    lead_provider_name: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A new token, shown once to the admin who created it."""
+
+    token: str
+    lead_provider_id: str
+    lead_provider_name: str
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The lead provider an API request is made for."""
+
+    lead_provider_id: str
+    lead_provider_name: str

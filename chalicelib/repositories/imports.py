@@ -23,7 +23,7 @@ from chalicelib.domain.imports import (
     ScheduleRecord,
 )
 from chalicelib.models import CallOffContract, Cohort, CohortLeadProvider, MentorCallOffContract, Schedule, School
-from chalicelib.models.tables import Band, Milestone
+from chalicelib.models.cohorts import Band, Milestone
 from chalicelib.repositories import cohorts as cohort_repo
 from chalicelib.repositories import partnerships as partnership_repo
 from chalicelib.repositories import providers as provider_repo

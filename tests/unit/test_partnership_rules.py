@@ -10,6 +10,7 @@ mapping helpers of the service.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -293,30 +294,28 @@ def test_choices() -> None:
     assert all(rules.API_CHOICE[stored] == answer for answer, stored in rules.SIT_CHOICES.items())
 
 
-# --------------------------------------------------------------------------- the service's pure mapping helpers
+# --------------------------------------------------------------------------- the domain's pure mapping
 
 
-def test_service_facts_and_record_mapping() -> None:
-    """``facts(School)`` and ``to_record`` build plain values from model instances; no table is touched."""
-    from chalicelib.models import Partnership, School
-    from chalicelib.services import partnerships as service
+def test_partnership_record_shows_the_row_and_the_schools_contact() -> None:
+    """``partnership_record`` builds what the API shows from two domain records; no table is touched."""
+    from chalicelib.domain.partnerships import Partnership, partnership_record
+    from chalicelib.domain.schools import School
 
     school = School(
         id="school-1",
         urn="100001",
         name="A School",
-        school_status_code=3,
-        school_type_code=11,
-        administrative_district_code="E09000001",
-        section_41_approved=True,
+        facts=SchoolFacts(3, 11, "E09000001", True),
+        status_name=None,
+        type_name=None,
         primary_contact_email=None,
         secondary_contact_email="office@school.example",
+        listed_by_eligibility=True,
+        partnered_cohorts=frozenset({2024}),
         created_at=T0,
         updated_at=T0,
     )
-    assert service.facts(school) == SchoolFacts(3, 11, "E09000001", True)
-    assert service.facts(School(id="s2", urn="2", name="B")) == SchoolFacts(None, None, None, False)
-
     partnership = Partnership(
         id="partnership-1",
         school_id="school-1",
@@ -325,14 +324,16 @@ def test_service_facts_and_record_mapping() -> None:
         delivery_partner_id="dp-1",
         delivery_partner_name="Partner One",
         cohort=2024,
-        challenge_reason="mistake",
+        relationship=False,
+        pending=False,
         challenged_at=T0,
+        challenge_reason="mistake",
         challenge_deadline=T0 + timedelta(days=14),
         report_id="report-1",
         created_at=T0 - timedelta(days=1),
         updated_at=T0,
     )
-    assert service.to_record(partnership, school) == PartnershipRecord(
+    assert partnership_record(partnership, school) == PartnershipRecord(
         id="partnership-1",
         cohort=2024,
         urn="100001",
@@ -349,5 +350,6 @@ def test_service_facts_and_record_mapping() -> None:
         created_at=T0 - timedelta(days=1),
         updated_at=T0,
     )
-    school.primary_contact_email = "head@school.example"
-    assert service.to_record(partnership, school).induction_tutor_email == "head@school.example"
+    assert school.listed_for(2025) and school.contact_email == "office@school.example"
+    head = replace(school, primary_contact_email="head@school.example")
+    assert partnership_record(partnership, head).induction_tutor_email == "head@school.example"

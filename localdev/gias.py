@@ -1,4 +1,4 @@
-"""A generated GIAS establishment extract (ecf-domain.md section 9) for the local stack and tests.
+"""A generated GIAS establishment extract (docs/reference/ecf-domain.md section 9) for the local stack and tests.
 
 ``write_gias_csv(path, count, seed)`` writes ``count`` establishments with the real
 extract's 32 columns, ISO-8859-1 encoded, and returns the rows it wrote. The same

@@ -2,7 +2,7 @@
 
 It is the reference contract (../shared/reference/ecf-api-v3.openapi.json)
 cut down to the endpoints this service implements, with the errata that
-ecf-domain.md lists made explicit: bodies are served as
+docs/reference/ecf-domain.md lists made explicit: bodies are served as
 application/vnd.api+json, error lists are named ``errors``, 404 bodies are
 ``{"error": ...}``, nullable enums admit null, and the 400 responses are
 documented. Run it after implementing an endpoint: `python tools/build_openapi.py`.

@@ -1,4 +1,4 @@
-"""The participants API (ecf-domain.md 2.2, 2.3, 3.10, 3.11).
+"""The participants API (docs/reference/ecf-domain.md 2.2, 2.3, 3.10, 3.11).
 
 - GET  /api/v{1,2,3}/participants/ecf (+ v1 legacy /api/v1/participants) and /{id}
 - PUT  /api/v{1,2,3}/participants/ecf/{id}/defer|resume|withdraw|change-schedule

@@ -1,4 +1,4 @@
-"""Cohort facts the rules need (ecf-domain.md 1.2, 4)."""
+"""Cohort facts the rules need (docs/reference/ecf-domain.md 1.2, 4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Declarations: records, states and the submission rules (ecf-declarations-statements.md 1).
+"""Declarations: records, states and the submission rules (docs/reference/ecf-declarations-statements.md 1).
 
 Pure: no storage and no clock. The service gathers the facts (``Facts``), ``validate`` applies the rules in
 the real service's order with its gating, and ``outcome`` decides the state of a valid declaration.

@@ -1,5 +1,5 @@
 """Finance views: the participant search page and the statement's assurance report
-(ecf-declarations-statements.md 2.3, 2.4).
+(docs/reference/ecf-declarations-statements.md 2.3, 2.4).
 
 Pure: records, the CSV's columns and cell formats, the file-name rule, and the "latest record" choice the
 report makes. No storage and no clock.
@@ -47,7 +47,7 @@ ASSURANCE_COLUMNS = (
 )
 
 PROFILE_CLASS = {ECT: "ParticipantProfile::ECT", "mentor": "ParticipantProfile::Mentor"}
-# Under ``programme_type_changes_2025`` the legacy withdrawal reason is shown with its new name (ecf-domain.md 1.11).
+# Under ``programme_type_changes_2025`` the legacy withdrawal reason is shown with its new name (docs/reference/ecf-domain.md 1.11).
 SHOWN_REASON = {"school-left-fip": "switched-to-school-led"}
 # Ruby's ``\W`` is ASCII-only: an accented letter is dropped, as the real file name drops it.
 _NON_WORD = re.compile(r"\W", re.ASCII)

@@ -1,4 +1,4 @@
-"""What the admin imports write (ecf-domain.md 4 and 9), as plain records.
+"""What the admin imports write (docs/reference/ecf-domain.md 4 and 9), as plain records.
 
 The importer (``chalicelib.services.importers``) reads and checks the CSV rows into these;
 ``chalicelib.repositories.imports`` turns them into items and writes them.

@@ -1,7 +1,7 @@
 """Every text the API and CLI show for a rule. Tests assert these word for word.
 
-The partnership texts are the mission text's (``partnerships-seed.md``); the
-request-shape texts are the real service's (``ecf-domain.md`` section 2.1).
+The partnership texts are the mission text's (``docs/reference/partnerships-seed.md``); the
+request-shape texts are the real service's (``docs/reference/ecf-domain.md`` section 2.1).
 """
 
 # --- POST /api/v3/partnerships/ecf -------------------------------------------------
@@ -53,7 +53,7 @@ RELATIONSHIP_ALREADY_EXISTS = (
 # POST or PUT that kept losing to concurrent writes of the same school cohort.
 PARTNERSHIP_CONCURRENT_CHANGES = "The partnership could not be saved because of concurrent changes; try again"
 
-# --- Request shape, filters, pagination (ecf-domain.md 2.1) -------------------------
+# --- Request shape, filters, pagination (docs/reference/ecf-domain.md 2.1) -------------------------
 BAD_REQUEST = "Bad request"
 BAD_PARAMETER = "Bad parameter"
 DATA_REQUIRED = "correct json data structure required. See API docs for reference"
@@ -67,7 +67,7 @@ ACCESS_DENIED = "HTTP Token: Access denied"
 NOT_FOUND = "Resource not Found"
 INTERNAL_ERROR = "Internal server error"
 
-# --- School challenge (ecf-domain.md 3.4) ------------------------------------------
+# --- School challenge (docs/reference/ecf-domain.md 3.4) ------------------------------------------
 CHALLENGE_REASON_REQUIRED = "Select a reason why you think this confirmation is incorrect"
 CHALLENGE_ALREADY_CHALLENGED = "This partnership has already been challenged"
 CHALLENGE_DEADLINE_PASSED = "The challenge deadline for this partnership has passed"
@@ -102,7 +102,7 @@ def programme_choice_unknown(choice: str, choices: list[str]) -> str:
     return f"Unknown choice {choice!r}: use one of {', '.join(choices)}"
 
 
-# --- Participant actions (ecf-domain.md 3.11) -------------------------------------
+# --- Participant actions (docs/reference/ecf-domain.md 3.11) -------------------------------------
 PARTICIPANT_NOT_RECOGNISED = (
     "Your update cannot be made as the '#/participant_id' is not recognised. Check participant details and try again."
 )
@@ -121,7 +121,7 @@ COHORT_CANNOT_CHANGE = "The property '#/cohort' cannot be changed"
 PARTICIPANT_CHANGED_CONCURRENTLY = "The participant changed concurrently; try again"
 TRAINING_STATUS_FILTER_INVALID = 'The filter \'#/training_status\' must be ["active", "deferred", "withdrawn"]'
 
-# --- Onboarding and transfers (ecf-domain.md 3.6; the admin CLI shows these) ---------
+# --- Onboarding and transfers (docs/reference/ecf-domain.md 3.6; the admin CLI shows these) ---------
 PARTICIPANT_TYPE_INVALID = "The participant type must be ect or mentor"
 NAME_AND_EMAIL_REQUIRED = "A full name and a valid email are required"
 KEEP_PROVIDER_NEEDS_PARTNERSHIP = (
@@ -164,7 +164,7 @@ def no_default_programme(urn: str, cohort: object) -> str:
     return f"School {urn} has no default induction programme for {cohort}"
 
 
-# --- POST /api/v{1,2,3}/participant-declarations (ecf-declarations-statements.md 1.3) ---
+# --- POST /api/v{1,2,3}/participant-declarations (docs/reference/ecf-declarations-statements.md 1.3) ---
 NPQ_NOT_SUPPORTED = "NPQ Courses are no longer supported"
 DECLARATION_DATE_BLANK = "Enter a '#/declaration_date'."
 DECLARATION_TYPE_BLANK = "Enter a '#/declaration_type'."

@@ -1,4 +1,4 @@
-"""Participant rules (ecf-domain.md 1.10, 1.11, 3.10, 3.11, 3.13). Pure: no storage, no clock."""
+"""Participant rules (docs/reference/ecf-domain.md 1.10, 1.11, 3.10, 3.11, 3.13). Pure: no storage, no clock."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ SCHEDULE_IDENTIFIERS = tuple(
     for month in ("september", "january", "april")
 )
 
-# The state machine of training_status (ecf-domain.md 3.11).
+# The state machine of training_status (docs/reference/ecf-domain.md 3.11).
 TRANSITIONS = {
     "defer": {"active": "deferred"},
     "resume": {"deferred": "active", "withdrawn": "active"},
@@ -142,7 +142,7 @@ def v1_status(record: Record) -> str:
 
 
 def is_challenged(challenge_reason: str | None, challenged_at: datetime | None) -> bool:
-    """A partnership is challenged once it has a challenge reason or a challenge time (ecf-domain.md 1.9)."""
+    """A partnership is challenged once it has a challenge reason or a challenge time (docs/reference/ecf-domain.md 1.9)."""
     return bool(challenge_reason) or challenged_at is not None
 
 
@@ -220,7 +220,7 @@ def provider_of(trainers: Mapping[str, Trainer], record: Record | None) -> str |
 
 
 def trains(trainer: Trainer | None, lead_provider_id: str, *, include_challenged: bool = False) -> bool:
-    """The visibility rule (ecf-domain.md 3.10): the record's partnership is the provider's and, unless
+    """The visibility rule (docs/reference/ecf-domain.md 3.10): the record's partnership is the provider's and, unless
     ``include_challenged`` (what actions look at, 3.11 step 3), not challenged. Relationships count."""
     return (
         trainer is not None
@@ -372,7 +372,7 @@ def content_digest(content: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 
-# --------------------------------------------------------------------------- transfers (ecf-domain.md 2.4)
+# --------------------------------------------------------------------------- transfers (docs/reference/ecf-domain.md 2.4)
 
 
 def _joining(records: Sequence[Record], leaving: Record) -> Record | None:

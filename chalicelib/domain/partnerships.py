@@ -12,7 +12,7 @@ CHALLENGE_WINDOW = timedelta(days=14)
 
 CHALLENGE_REASONS = ("another_provider", "not_confirmed", "do_not_recognise", "no_ects", "mistake")
 
-# School cohort induction programme choices (ecf-domain.md 1.7).
+# School cohort induction programme choices (docs/reference/ecf-domain.md 1.7).
 FIP = "full_induction_programme"
 CIP = "core_induction_programme"
 DIY = "design_our_own"

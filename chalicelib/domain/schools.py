@@ -1,4 +1,4 @@
-"""School eligibility rules (ecf-domain.md 1.6) and the school records."""
+"""School eligibility rules (docs/reference/ecf-domain.md 1.6) and the school records."""
 
 from __future__ import annotations
 

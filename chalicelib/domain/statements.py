@@ -1,4 +1,4 @@
-"""Statements, their lines, and participant eligibility (ecf-declarations-statements.md 2; ecf-domain.md 1.11).
+"""Statements, their lines, and participant eligibility (docs/reference/ecf-declarations-statements.md 2; docs/reference/ecf-domain.md 1.11).
 
 Pure: no storage and no clock.
 """
@@ -70,7 +70,7 @@ class Statement:
 
 
 def initial_type(deadline: date | None, payment: date | None, today: date) -> str:
-    """The importer's class from dates (ecf-domain.md 4): Paid if paid in the past, Payable inside
+    """The importer's class from dates (docs/reference/ecf-domain.md 4): Paid if paid in the past, Payable inside
     [deadline, payment], else open."""
     if payment and payment < today:
         return PAID

@@ -1,4 +1,4 @@
-"""The unfunded-mentors read model (ecf-declarations-statements.md 3.1), kept in step by re-projection.
+"""The unfunded-mentors read model (docs/reference/ecf-declarations-statements.md 3.1), kept in step by re-projection.
 
 Two tables:
 

@@ -226,7 +226,7 @@ class ViewsWithTransfers(GlobalSecondaryIndex["ProviderParticipant"]):
 
 @register
 class ProviderParticipant(BaseModel):
-    """Read model: what one lead provider sees of one participant (ecf-domain.md 3.10).
+    """Read model: what one lead provider sees of one participant (docs/reference/ecf-domain.md 3.10).
 
     Rebuilt from the profiles whenever their records or the partnerships
     behind them change. ``visible_to`` (stored ``vis``, sparse) is the lead

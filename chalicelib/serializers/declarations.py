@@ -1,4 +1,4 @@
-"""Declarations and statements → JSON:API resources (ecf-declarations-statements.md 1.8, 2.1).
+"""Declarations and statements → JSON:API resources (docs/reference/ecf-declarations-statements.md 1.8, 2.1).
 
 Attribute order is the real service's (jsonapi-serializer keeps the first-definition order).
 """
@@ -73,7 +73,7 @@ BY_VERSION = {"v1": v1, "v2": v2, "v3": v3}
 
 
 def csv_columns(version: str) -> tuple[str, ...]:
-    """The v1/v2 CSV header: ``id`` and the version's attribute keys, in order (ecf-declarations-statements.md 1.7)."""
+    """The v1/v2 CSV header: ``id`` and the version's attribute keys, in order (docs/reference/ecf-declarations-statements.md 1.7)."""
     sample = BY_VERSION[version](_SAMPLE)
     return ("id", *sample["attributes"].keys())
 

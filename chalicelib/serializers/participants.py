@@ -1,4 +1,4 @@
-"""Participant read models → JSON:API resources (attribute sets exactly as ecf-domain.md 2.4).
+"""Participant read models → JSON:API resources (attribute sets exactly as docs/reference/ecf-domain.md 2.4).
 
 The projection (``ParticipantView.enrolments``) holds every enrolment attribute, plus a few internal
 keys (``partnership_id``, ``record_id``, ``course_identifier``, ``status``); each serializer picks the
@@ -38,7 +38,7 @@ V3_ENROLMENT = (
     "mentor_ineligible_for_funding_reason",
 )
 
-# Under ``programme_type_changes_2025`` the legacy withdrawal reason is shown with its new name (ecf-domain.md 1.11).
+# Under ``programme_type_changes_2025`` the legacy withdrawal reason is shown with its new name (docs/reference/ecf-domain.md 1.11).
 SHOWN_REASON = {"school-left-fip": "switched-to-school-led"}
 
 

@@ -1,4 +1,4 @@
-"""Unfunded mentors → v3 JSON:API resources (ecf-declarations-statements.md 3.1)."""
+"""Unfunded mentors → v3 JSON:API resources (docs/reference/ecf-declarations-statements.md 3.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Records → v3 JSON:API resources (attribute sets exactly as ecf-domain.md 2.4)."""
+"""Records → v3 JSON:API resources (attribute sets exactly as docs/reference/ecf-domain.md 2.4)."""
 
 from __future__ import annotations
 

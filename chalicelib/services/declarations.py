@@ -1,4 +1,4 @@
-"""Participant declarations: submit, void, list and show (ecf-declarations-statements.md 1), and the
+"""Participant declarations: submit, void, list and show (docs/reference/ecf-declarations-statements.md 1), and the
 consequences of an eligibility change and of a participant's records changing (who may see a declaration).
 
 Every write is one ``DeclarationChange`` applied by the repository in one transaction, conditional on what it

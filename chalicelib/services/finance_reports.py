@@ -1,5 +1,5 @@
 """Finance views: the participant search page and the statement's assurance report
-(ecf-declarations-statements.md 2.3, 2.4). Read-only.
+(docs/reference/ecf-declarations-statements.md 2.3, 2.4). Read-only.
 
 The report streams: one page of statement lines at a time (in participant-name order, from the lines' name
 index), each page joined with BatchGets (declarations, the participant graph, eligibilities, schools,

@@ -1,4 +1,4 @@
-"""Admin imports: the cohort importer (ecf-domain.md 4) and the GIAS schools extract (section 9).
+"""Admin imports: the cohort importer (docs/reference/ecf-domain.md 4) and the GIAS schools extract (section 9).
 
 Both read and check every row before writing anything, and both are upserts
 keyed on natural identifiers, so re-running an import changes nothing twice.

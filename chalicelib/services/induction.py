@@ -181,7 +181,7 @@ def _migrate_orphans(
 
 
 def change_partnership(partnership_id: str, now: datetime) -> MigrationResult:
-    """Induction::ChangePartnership for a reported partnership (ecf-domain.md 3.5). Idempotent.
+    """Induction::ChangePartnership for a reported partnership (docs/reference/ecf-domain.md 3.5). Idempotent.
 
     Reads the current state, not the stream image, so a late or repeated
     delivery can never put back an older state.
@@ -356,7 +356,7 @@ def add_participant(
     partnership_id: str | None,
     now: datetime,
 ) -> Onboarded:
-    """EarlyCareerTeachers::Create then Induction::Enrol (ecf-domain.md 3.6)."""
+    """EarlyCareerTeachers::Create then Induction::Enrol (docs/reference/ecf-domain.md 3.6)."""
     email = _checked_email(participant_type, full_name, email)
     school, school_cohort = _school_cohort_of(urn, cohort)
     programme = _enrolment_programme(school, school_cohort, partnership_id, now)

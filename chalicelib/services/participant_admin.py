@@ -3,7 +3,7 @@
 Read-only. A participant id is the user id the API uses; the view lists every
 profile of the user with its current training (record → programme →
 partnership → lead provider and delivery partner), the induction history and
-the profile states (partnerships-seed.md, "Viewing partnership records (finance)").
+the profile states (docs/reference/partnerships-seed.md, "Viewing partnership records (finance)").
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class ProfileStateRow:
 class ProfileAdminView:
     """A participant profile (its id is the API's ``training_record_id``).
 
-    The current training comes from the latest induction record (ecf-domain.md
+    The current training comes from the latest induction record (docs/reference/ecf-domain.md
     1.10 order). Its lead provider and delivery partner names are hidden when that
     partnership is challenged (1.9), as the school view does; the history rows
     keep them, marked ``challenged``.

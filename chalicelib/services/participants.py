@@ -1,5 +1,5 @@
 """The participants API: list, show, transfers, and the provider's actions (defer, resume, withdraw,
-change schedule) with the real service's validation order (ecf-domain.md 3.10, 3.11)."""
+change schedule) with the real service's validation order (docs/reference/ecf-domain.md 3.10, 3.11)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Partnership use cases: create (report), update, challenge, read.
 
-Validation follows ecf-domain.md 3.1 and 3.3 in order; the uniqueness of the
+Validation follows docs/reference/ecf-domain.md 3.1 and 3.3 in order; the uniqueness of the
 active partnership is left to the conditional transaction in the repository.
 """
 
@@ -156,7 +156,7 @@ def _academic_start(cohort: Cohort) -> datetime | None:
 
 
 def _school_problem(school: School | None, year: int | None, lead_provider_id: str) -> str | None:
-    """The first failing school check (ecf-domain.md 3.1 step 3)."""
+    """The first failing school check (docs/reference/ecf-domain.md 3.1 step 3)."""
     if school is None:
         return m.SCHOOL_INVALID
     if is_cip_only(school.facts):
@@ -184,7 +184,7 @@ def _school_problem(school: School | None, year: int | None, lead_provider_id: s
 def update_partnership(
     lead_provider_id: str, partnership_id: str, attributes: Mapping[str, Any], now: datetime
 ) -> PartnershipRecord:
-    """PUT /api/v3/partnerships/ecf/{id}: change the delivery partner (ecf-domain.md 3.3)."""
+    """PUT /api/v3/partnerships/ecf/{id}: change the delivery partner (docs/reference/ecf-domain.md 3.3)."""
     for _ in range(ATTEMPTS):
         partnership = _own_row(lead_provider_id, partnership_id)
         raw_partner = attributes.get("delivery_partner_id")
@@ -241,7 +241,7 @@ def _own_row(lead_provider_id: str, partnership_id: str) -> Partnership:
 def challenge_partnership(
     partnership_id: str, reason: str | None, now: datetime, *, ignore_deadline: bool = False
 ) -> PartnershipRecord:
-    """A school (or admin) challenge (ecf-domain.md 3.4). Admins may ignore the deadline."""
+    """A school (or admin) challenge (docs/reference/ecf-domain.md 3.4). Admins may ignore the deadline."""
     partnership = repo.find_partnership(partnership_id) if is_uuid(partnership_id) else None
     if partnership is None:
         raise NotFound(partnership_id)

@@ -1,6 +1,6 @@
 """Rebuild what each lead provider sees of a participant (the participants read model).
 
-The visibility rule (ecf-domain.md 3.10, ``domain.participants.trains``): a provider's records are those whose
+The visibility rule (docs/reference/ecf-domain.md 3.10, ``domain.participants.trains``): a provider's records are those whose
 programme's partnership is the provider's and unchallenged (relationship partnerships count); each profile shows
 its latest such record, so a provider keeps seeing its last record after the participant leaves it. The rule is
 evaluated here, from the profiles themselves, whenever records or the partnerships behind them change; the API
@@ -136,7 +136,7 @@ def _new_view(lead_provider_id: str, participant: Participant, content: Content,
 
 def provider_view(lead_provider_id: str, user_id: str, now: datetime) -> ParticipantView | None:
     """Build, without saving, what the provider's actions see of a user: its latest record on each profile,
-    challenged partnerships included (ecf-domain.md 3.11 step 3). None if it has no record at all."""
+    challenged partnerships included (docs/reference/ecf-domain.md 3.11 step 3). None if it has no record at all."""
     participant = graph.load_one(user_id)
     if participant is None:
         return None
@@ -202,7 +202,7 @@ def reproject(user_ids: Iterable[str], now: datetime, also_providers: Iterable[s
         if view is not None:
             to_save.append(view)
     repo.save_views(to_save)
-    # The unfunded-mentors read model follows the same enrolments (ecf-declarations-statements.md 3.1).
+    # The unfunded-mentors read model follows the same enrolments (docs/reference/ecf-declarations-statements.md 3.1).
     unfunded_mentors.follow(
         participants,
         before={key: existing[key].enrolments for key in keys if key in existing},

@@ -36,7 +36,7 @@ def _to_listing(school: School, cohort: int, school_cohort: SchoolCohort | None)
 def list_schools(
     cohort: int, *, urn: str | None, updated_since: datetime | None, order: Order, page: Page
 ) -> list[SchoolListing]:
-    """GET /api/v3/schools/ecf (ecf-domain.md 3.7). An unknown cohort lists nothing."""
+    """GET /api/v3/schools/ecf (docs/reference/ecf-domain.md 3.7). An unknown cohort lists nothing."""
     if cohort_repo.get_cohort(cohort) is None:
         return []
     if urn is not None:
@@ -85,7 +85,7 @@ def set_programme_choice(urn: str, cohort: int, choice: str, now: datetime) -> S
             school.id, cohort, stored, now, require_unpartnered=stored != SIT_CHOICES["provider_led"]
         )
     except Conflict as error:
-        # ecf-domain.md 3.5 (ChangeCohortInductionProgramme)
+        # docs/reference/ecf-domain.md 3.5 (ChangeCohortInductionProgramme)
         raise InputError(m.PROGRAMME_CHANGE_PARTNERED) from error
 
 

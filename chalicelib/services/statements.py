@@ -1,5 +1,5 @@
 """Statements: the provider's list and show, and the moves open → payable → paid
-(ecf-declarations-statements.md 2.1, 2.2).
+(docs/reference/ecf-declarations-statements.md 2.1, 2.2).
 
 Both moves are batched (a page of lines read, its declarations fetched in BatchGets, then written 20-25
 declarations a transaction), idempotent (only declarations still in the state being moved change) and

@@ -1,4 +1,5 @@
-"""The participant declarations API, v1/v2/v3 (docs/reference/ecf-declarations-statements.md 1), and v3 statements (2.1).
+"""The participant declarations API, v1/v2/v3 (docs/reference/ecf-declarations-statements.md 1), and v3 statements
+(2.1).
 
 - POST /api/v{1,2,3}/participant-declarations
 - GET  /api/v{1,2,3}/participant-declarations and /{id}; v1/v2 also /participant-declarations.csv

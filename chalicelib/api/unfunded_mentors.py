@@ -1,4 +1,5 @@
-"""GET /api/v3/unfunded-mentors/ecf and GET /api/v3/unfunded-mentors/ecf/{id} (docs/reference/ecf-declarations-statements.md 3.1).
+"""GET /api/v3/unfunded-mentors/ecf and GET /api/v3/unfunded-mentors/ecf/{id}
+(docs/reference/ecf-declarations-statements.md 3.1).
 
 The mentors of the provider's ECTs whom the provider does not train. An id that is not one of the provider's
 unfunded mentors (another provider's, unknown or malformed) is a 404.

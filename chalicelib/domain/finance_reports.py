@@ -47,7 +47,8 @@ ASSURANCE_COLUMNS = (
 )
 
 PROFILE_CLASS = {ECT: "ParticipantProfile::ECT", "mentor": "ParticipantProfile::Mentor"}
-# Under ``programme_type_changes_2025`` the legacy withdrawal reason is shown with its new name (docs/reference/ecf-domain.md 1.11).
+# Under ``programme_type_changes_2025`` the legacy withdrawal reason is shown with its new name
+# (docs/reference/ecf-domain.md 1.11).
 SHOWN_REASON = {"school-left-fip": "switched-to-school-led"}
 # Ruby's ``\W`` is ASCII-only: an accented letter is dropped, as the real file name drops it.
 _NON_WORD = re.compile(r"\W", re.ASCII)

@@ -1,5 +1,5 @@
-"""Unfunded mentors (docs/reference/ecf-declarations-statements.md 3.1): the mentors of a provider's ECTs whom the provider
-does not train. Pure rules and records: no storage, no clock.
+"""Unfunded mentors (docs/reference/ecf-declarations-statements.md 3.1): the mentors of a provider's ECTs whom the
+provider does not train. Pure rules and records: no storage, no clock.
 
 "The provider's ECTs" are the ECT enrolments of the provider's participant views (its latest unchallenged
 record per profile, docs/reference/ecf-domain.md 3.10); "trains" is a mentor enrolment in the mentor's own view.

@@ -142,7 +142,8 @@ def v1_status(record: Record) -> str:
 
 
 def is_challenged(challenge_reason: str | None, challenged_at: datetime | None) -> bool:
-    """A partnership is challenged once it has a challenge reason or a challenge time (docs/reference/ecf-domain.md 1.9)."""
+    """A partnership is challenged once it has a challenge reason or a challenge time (docs/reference/ecf-domain.md
+    1.9)."""
     return bool(challenge_reason) or challenged_at is not None
 
 
@@ -372,7 +373,7 @@ def content_digest(content: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 
-# --------------------------------------------------------------------------- transfers (docs/reference/ecf-domain.md 2.4)
+# ------------------------------------------------------------------ transfers (docs/reference/ecf-domain.md 2.4)
 
 
 def _joining(records: Sequence[Record], leaving: Record) -> Record | None:

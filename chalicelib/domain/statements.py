@@ -1,4 +1,5 @@
-"""Statements, their lines, and participant eligibility (docs/reference/ecf-declarations-statements.md 2; docs/reference/ecf-domain.md 1.11).
+"""Statements, their lines, and participant eligibility (docs/reference/ecf-declarations-statements.md 2;
+docs/reference/ecf-domain.md 1.11).
 
 Pure: no storage and no clock.
 """

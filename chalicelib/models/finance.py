@@ -154,7 +154,8 @@ class ViewsByUpdated(GlobalSecondaryIndex["ProviderDeclarationItem"]):
 
 @register
 class ProviderDeclarationItem(BaseModel):
-    """Read model: one item per (lead provider, declaration it may see) (docs/reference/ecf-declarations-statements.md 1.7)."""
+    """Read model: one item per (lead provider, declaration it may see)
+    (docs/reference/ecf-declarations-statements.md 1.7)."""
 
     class Meta(BaseMeta):
         table_suffix = "provider-declarations"

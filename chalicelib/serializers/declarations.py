@@ -73,7 +73,8 @@ BY_VERSION = {"v1": v1, "v2": v2, "v3": v3}
 
 
 def csv_columns(version: str) -> tuple[str, ...]:
-    """The v1/v2 CSV header: ``id`` and the version's attribute keys, in order (docs/reference/ecf-declarations-statements.md 1.7)."""
+    """The v1/v2 CSV header: ``id`` and the version's attribute keys, in order
+    (docs/reference/ecf-declarations-statements.md 1.7)."""
     sample = BY_VERSION[version](_SAMPLE)
     return ("id", *sample["attributes"].keys())
 

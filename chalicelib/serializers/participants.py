@@ -38,7 +38,8 @@ V3_ENROLMENT = (
     "mentor_ineligible_for_funding_reason",
 )
 
-# Under ``programme_type_changes_2025`` the legacy withdrawal reason is shown with its new name (docs/reference/ecf-domain.md 1.11).
+# Under ``programme_type_changes_2025`` the legacy withdrawal reason is shown with its new name
+# (docs/reference/ecf-domain.md 1.11).
 SHOWN_REASON = {"school-left-fip": "switched-to-school-led"}
 
 

@@ -1,6 +1,7 @@
 """Rebuild what each lead provider sees of a participant (the participants read model).
 
-The visibility rule (docs/reference/ecf-domain.md 3.10, ``domain.participants.trains``): a provider's records are those whose
+The visibility rule (docs/reference/ecf-domain.md 3.10, ``domain.participants.trains``): a provider's records are
+those whose
 programme's partnership is the provider's and unchallenged (relationship partnerships count); each profile shows
 its latest such record, so a provider keeps seeing its last record after the participant leaves it. The rule is
 evaluated here, from the profiles themselves, whenever records or the partnerships behind them change; the API

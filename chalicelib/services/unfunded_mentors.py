@@ -1,4 +1,5 @@
-"""Unfunded mentors (docs/reference/ecf-declarations-statements.md 3.1): list and show, and keeping the read model in step
+"""Unfunded mentors (docs/reference/ecf-declarations-statements.md 3.1): list and show, and keeping the read model in
+step
 whenever participants are re-projected (``follow``, called from ``projection.reproject``)."""
 
 from __future__ import annotations

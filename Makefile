@@ -23,9 +23,11 @@ test: lint typecheck unit package
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	PYTHONPATH=$(CURDIR) $(BIN)/lint-imports
 
 typecheck: $(STAMP)
-	$(BIN)/mypy chalicelib
+	$(BIN)/mypy --strict chalicelib app.py admin localdev
+	$(BIN)/mypy bench tools
 
 unit: $(STAMP)
 	$(BIN)/pytest -n 2

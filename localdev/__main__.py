@@ -131,7 +131,9 @@ def print_finance(finance: FinanceExample | None, tokens: dict[str, str], base: 
 
 
 def print_banner(stack: Stack) -> None:
-    assert stack.api is not None and stack.moto is not None and stack.poller is not None
+    assert stack.api is not None
+    assert stack.moto is not None
+    assert stack.poller is not None
     _print()
     _print(f"API                {stack.api.url}  (stage local; OpenAPI at {stack.api.url}/api/v3/openapi.json)")
     _print(f"DynamoDB (moto)    {stack.moto.endpoint}")

@@ -46,7 +46,7 @@ def _allow_null_in_nullable_enums(node: Any) -> None:
 
 
 def _match_path(document: dict[str, Any], path: str) -> str:
-    path = path.split("?")[0]
+    path = path.split("?", maxsplit=1)[0]
     for template in document["paths"]:
         pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
         if re.match(pattern, path):

@@ -165,7 +165,8 @@ def test_v3_list_and_show_have_exact_attributes(env, people):
     show = api.get_ok(f"{V3}/{people['ect1'].user_id}")
     assert show["data"] == body["data"][1]
     attrs = show["data"]["attributes"]
-    assert attrs["full_name"] == "Eve One" and attrs["teacher_reference_number"] == "2000002"
+    assert attrs["full_name"] == "Eve One"
+    assert attrs["teacher_reference_number"] == "2000002"
     (enrolment,) = attrs["ecf_enrolments"]
     assert enrolment == {
         **enrolment,
@@ -226,7 +227,8 @@ def test_flat_lists_have_one_row_per_profile_and_show_prefers_the_ect(env, peopl
     # The v1 legacy list (not in the reference document) is the v1 list.
     v1 = env.api("v1")
     legacy = v1.get("/api/v1/participants?page[per_page]=3")
-    assert legacy.status_code == 200 and legacy.headers["Content-Type"] == "application/vnd.api+json"
+    assert legacy.status_code == 200
+    assert legacy.headers["Content-Type"] == "application/vnd.api+json"
     assert json.loads(legacy.body) == v1.get_ok(f"{V1}?page[per_page]=3")
 
 
@@ -341,7 +343,8 @@ def test_challenge_hides_participants_actions_still_work_and_reporting_again_res
         "PUT", f"{V3}/{uid}/defer", action_payload("defer", reason="bereavement", course_identifier="ecf-induction")
     )
     (enrolment,) = body["data"]["attributes"]["ecf_enrolments"]
-    assert enrolment["training_status"] == "deferred" and enrolment["deferral"]["reason"] == "bereavement"
+    assert enrolment["training_status"] == "deferred"
+    assert enrolment["deferral"]["reason"] == "bereavement"
     row = v1.send_ok(
         "PUT", f"{V1}/{uid}/withdraw", action_payload("withdraw", reason="other", course_identifier="ecf-induction")
     )
@@ -355,7 +358,8 @@ def test_challenge_hides_participants_actions_still_work_and_reporting_again_res
     deliver(env.client, people["p2024"], old=before)
     assert len(ids(v3.get_ok(V3))) == 5
     (enrolment,) = v3.get_ok(f"{V3}/{uid}")["data"]["attributes"]["ecf_enrolments"]
-    assert enrolment["training_status"] == "withdrawn" and enrolment["withdrawal"]["reason"] == "other"
+    assert enrolment["training_status"] == "withdrawn"
+    assert enrolment["withdrawal"]["reason"] == "other"
 
 
 # --------------------------------------------------------------------------- defer / resume / withdraw
@@ -397,13 +401,16 @@ def test_defer_resume_withdraw_validation_order_and_state_machine(env, people):
 
     # The state machine: active → deferred → withdrawn → active, with the details in the enrolment.
     deferred = enrolment("defer", reason="career-break")
-    assert deferred["training_status"] == "deferred" and deferred["withdrawal"] is None
-    assert deferred["deferral"]["reason"] == "career-break" and deferred["deferral"]["date"]
+    assert deferred["training_status"] == "deferred"
+    assert deferred["withdrawal"] is None
+    assert deferred["deferral"]["reason"] == "career-break"
+    assert deferred["deferral"]["date"]
     assert_422(
         put("defer", course_identifier="ecf-induction", reason="other"), "participant_profile", m.ALREADY_DEFERRED
     )
     withdrawn = enrolment("withdraw", reason="school-left-fip")  # deferred → withdrawn is allowed
-    assert withdrawn["training_status"] == "withdrawn" and withdrawn["deferral"] is None
+    assert withdrawn["training_status"] == "withdrawn"
+    assert withdrawn["deferral"] is None
     assert withdrawn["withdrawal"]["reason"] == "switched-to-school-led"  # the legacy value's new name
     assert_422(
         put("withdraw", course_identifier="ecf-induction", reason="other"), "participant_profile", m.ALREADY_WITHDRAWN
@@ -413,7 +420,8 @@ def test_defer_resume_withdraw_validation_order_and_state_machine(env, people):
     )
     resumed = enrolment("resume")  # withdrawn → active ("unwithdraw")
     assert resumed["training_status"] == "active"
-    assert resumed["withdrawal"] is None and resumed["deferral"] is None
+    assert resumed["withdrawal"] is None
+    assert resumed["deferral"] is None
     assert_422(put("resume", course_identifier="ecf-induction"), "participant_profile", m.ALREADY_ACTIVE)
     assert api.get_ok(f"{V3}/{uid}")["data"]["attributes"]["ecf_enrolments"][0] == resumed
     assert (
@@ -431,8 +439,10 @@ def test_flat_actions_respond_with_the_row_acted_on(env, people):
             action_payload("defer", reason="parental-leave", course_identifier="ecf-mentor"),
         )
         attrs = body["data"]["attributes"]
-        assert body["data"]["id"] == uid and set(attrs) == FLAT_ATTRIBUTES
-        assert attrs["participant_type"] == "mentor" and attrs["training_status"] == "deferred"
+        assert body["data"]["id"] == uid
+        assert set(attrs) == FLAT_ATTRIBUTES
+        assert attrs["participant_type"] == "mentor"
+        assert attrs["training_status"] == "deferred"
         body = api.send_ok(
             "PUT",
             f"{base}/{uid}/withdraw",
@@ -522,7 +532,8 @@ def test_another_providers_participant_is_a_random_id_on_every_route(env, people
     assert ids(env.api("v3").get_ok(f"{V3}/transfers")) == []
     # ...and nothing happened to their participant.
     (enrolment,) = env.api("v3", "other").get_ok(f"{V3}/{theirs}")["data"]["attributes"]["ecf_enrolments"]
-    assert enrolment["training_status"] == "active" and enrolment["schedule_identifier"] == "ecf-standard-september"
+    assert enrolment["training_status"] == "active"
+    assert enrolment["schedule_identifier"] == "ecf-standard-september"
 
 
 # --------------------------------------------------------------------------- transfers

@@ -65,7 +65,8 @@ def test_create_returns_the_partnership(setup):
     assert attrs["delivery_partner_id"] == setup["dp"].id
     assert attrs["delivery_partner_name"] == "Alpha Partners"
     assert attrs["status"] == "active"
-    assert attrs["challenged_reason"] is None and attrs["challenged_at"] is None
+    assert attrs["challenged_reason"] is None
+    assert attrs["challenged_at"] is None
     assert attrs["induction_tutor_email"] == school.primary_contact_email
 
 

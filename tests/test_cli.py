@@ -172,15 +172,19 @@ def test_import_cohort_json_and_rerun_creates_no_duplicates(lps: None) -> None:
     from chalicelib.repositories import cohorts as cohort_repo
 
     cohort = cohort_repo.get_cohort(2024)
-    assert cohort is not None and cohort.created_at == NOW and cohort.updated_at == later
+    assert cohort is not None
+    assert cohort.created_at == NOW
+    assert cohort.updated_at == later
 
 
 def test_import_cohort_progress_bar_only_on_a_terminal(lps: None) -> None:
     err = TtyStringIO()
     result = ecf("import-cohort", str(COHORT_DIR), "--json", err=err)
     assert result.status == 0
-    assert "\rimport-cohort [" in result.err and "16/16 items" in result.err
-    assert result.err.endswith("s\n") and "import-cohort: wrote 16/16 items" in result.err
+    assert "\rimport-cohort [" in result.err
+    assert "16/16 items" in result.err
+    assert result.err.endswith("s\n")
+    assert "import-cohort: wrote 16/16 items" in result.err
     assert result.json()["statements"] == 12  # stdout is still one clean JSON document
 
 
@@ -231,7 +235,8 @@ def test_import_schools_creates_then_rerun_changes_nothing(aws: None) -> None:
     assert school.name == "St Thomas à Becket Church of England Aided Primary School"  # read as ISO-8859-1
 
     result = ok("import-schools", str(GIAS_FILE), now=NOW + timedelta(hours=1))
-    assert "created                 0" in result.out and "unchanged               6" in result.out
+    assert "created                 0" in result.out
+    assert "unchanged               6" in result.out
     assert result.err.startswith("import-schools: wrote 6/6 schools")
     assert count(School) == 6
     assert School.get(school_id_for("20003")).updated_at == NOW
@@ -261,7 +266,8 @@ def test_import_schools_updates_changed_schools(aws: None, tmp_path: Path) -> No
     assert count(School) == 6
 
     shown = {urn: ok("schools", "show", urn, "--json").json() for urn in ("20001", "20002", "20005", "20004")}
-    assert shown["20001"]["status"] == "Closed" and shown["20001"]["open"] is False
+    assert shown["20001"]["status"] == "Closed"
+    assert shown["20001"]["open"] is False
     assert shown["20001"]["eligible"] is False
     assert shown["20002"]["type"] == "Community school"
     assert shown["20005"]["name"] == "Brook Academy Trust School"
@@ -294,9 +300,11 @@ def test_lead_providers_add_and_list(aws: None) -> None:
 
     added = ok("lead-providers", "add", "Teach First", "--json").json()
     assert set(added) == {"id", "name", "created_at"}
-    assert added["name"] == "Teach First" and len(added["id"]) == UUID_LENGTH
+    assert added["name"] == "Teach First"
+    assert len(added["id"]) == UUID_LENGTH
     text = ok("lead-providers", "add", "  Ambition   Institute ").out
-    assert "Added lead provider" in text and "name        Ambition Institute" in text
+    assert "Added lead provider" in text
+    assert "name        Ambition Institute" in text
 
     listed = ok("lead-providers", "list")
     lines = listed.out.splitlines()
@@ -330,7 +338,8 @@ def test_tokens_create_prints_token_once_and_stores_only_its_hash(lps: None) -> 
     token = result.out.split()[-1]
     assert len(token) == 20
     assert result.out.count(token) == 1
-    assert "shown only once" in result.err and token not in result.err
+    assert "shown only once" in result.err
+    assert token not in result.err
 
     stored = list(ApiToken.scan())
     assert len(stored) == 1
@@ -340,7 +349,8 @@ def test_tokens_create_prints_token_once_and_stores_only_its_hash(lps: None) -> 
     raw = json.dumps(item.serialize())
     assert token not in raw
     caller = tokens.authenticate(token, NOW)
-    assert caller is not None and caller.lead_provider_name == "Capita"
+    assert caller is not None
+    assert caller.lead_provider_name == "Capita"
 
 
 def test_tokens_create_json(lps: None) -> None:
@@ -407,7 +417,8 @@ def test_delivery_partners_add_json(cohorts: None) -> None:
         "--json",
     ).json()
     assert set(data) == {"id", "name", "lead_provider", "cohorts", "created_at"}
-    assert data["cohorts"] == [2024, 2025] and data["name"] == "South"
+    assert data["cohorts"] == [2024, 2025]
+    assert data["name"] == "South"
 
 
 def test_delivery_partners_bad_input_writes_nothing(cohorts: None) -> None:
@@ -475,25 +486,31 @@ def test_schools_show(partnership: str) -> None:
     assert "2024    full_induction_programme  -                 North Partners    Ambition Institute" in text
     assert "Partnerships" in text
     row = next(line for line in text.splitlines() if line.startswith(partnership))
-    assert "Ambition Institute" in row and "reported" in row and "active" in row
+    assert "Ambition Institute" in row
+    assert "reported" in row
+    assert "active" in row
     assert "2024-09-15T00:00:00.000Z (open)" in row
 
     data = ok("schools", "show", "20001", "--json").json()
-    assert data["id"] == school_id_for("20001") and data["urn"] == "20001"
+    assert data["id"] == school_id_for("20001")
+    assert data["urn"] == "20001"
     assert {"status", "type", "district", "eligible", "open", "cip_only", "section_41_approved"} <= set(data)
     assert data["eligible"] is True
     [cohort] = data["cohorts"]
-    assert cohort["cohort"] == 2024 and cohort["training_programme"] == "full_induction_programme"
+    assert cohort["cohort"] == 2024
+    assert cohort["training_programme"] == "full_induction_programme"
     assert (cohort["delivery_partner"], cohort["lead_provider"]) == ("North Partners", "Ambition Institute")
     [row_data] = cohort["partnerships"]
-    assert row_data["id"] == partnership and row_data["status"] == "active"
+    assert row_data["id"] == partnership
+    assert row_data["status"] == "active"
     assert row_data["challenge_deadline"] == "2024-09-15T00:00:00.000Z"
     assert row_data["lead_provider_name"] == "Ambition Institute"
 
 
 def test_schools_show_without_cohorts_and_bad_input(gias: None) -> None:
     text = ok("schools", "show", "149071").out
-    assert "CIP only             yes" in text and "No cohorts" in text
+    assert "CIP only             yes" in text
+    assert "No cohorts" in text
     assert ok("schools", "show", "149071", "--json").json()["cohorts"] == []
     assert_error(ecf("schools", "show", "999999"), 1, "No school with URN 999999")
     assert_error(ecf("schools", "show", "abc"), 2, "'abc' is not a URN")
@@ -505,7 +522,8 @@ def test_schools_show_without_cohorts_and_bad_input(gias: None) -> None:
 def test_challenge_within_deadline(partnership: str) -> None:
     later = NOW + timedelta(days=1)
     result = ok("partnerships", "challenge", partnership, "--reason", "mistake", now=later)
-    assert "Partnership challenged" in result.out and "status              challenged" in result.out
+    assert "Partnership challenged" in result.out
+    assert "status              challenged" in result.out
     assert SchoolCohort.get(school_id_for("20001"), 2024).active_partnership_id is None
     shown = ok("schools", "show", "20001", "--json").json()
     row = shown["cohorts"][0]["partnerships"][0]
@@ -515,8 +533,10 @@ def test_challenge_within_deadline(partnership: str) -> None:
 
 def test_challenge_json(partnership: str) -> None:
     data = ok("partnerships", "challenge", partnership, "--reason", "no_ects", "--json", now=NOW).json()
-    assert data["id"] == partnership and data["status"] == "challenged"
-    assert data["challenge_reason"] == "no_ects" and data["challenged_at"] == "2024-06-01T12:00:00.000Z"
+    assert data["id"] == partnership
+    assert data["status"] == "challenged"
+    assert data["challenge_reason"] == "no_ects"
+    assert data["challenged_at"] == "2024-06-01T12:00:00.000Z"
     assert data["lead_provider_name"] == "Ambition Institute"
     assert data["challenge_window_open"] is False
     assert SchoolCohort.get(school_id_for("20001"), 2024).induction_programme_choice == "no_early_career_teachers"
@@ -544,7 +564,8 @@ def test_challenge_deadline_passed_unless_ignored(partnership: str) -> None:
         "--json",
         now=after,
     ).json()
-    assert data["status"] == "challenged" and data["challenge_reason"] == "another_provider"
+    assert data["status"] == "challenged"
+    assert data["challenge_reason"] == "another_provider"
 
 
 def test_challenge_bad_input(partnership: str) -> None:
@@ -567,12 +588,15 @@ def test_json_error_document_and_usage_errors(aws: None) -> None:
     assert_error(ecf(), 2, "the following arguments are required: COMMAND")
     assert_error(ecf("frobnicate"), 2, "invalid choice: 'frobnicate'")
     usage = ecf("schools", "show", "--json")
-    assert usage.status == 2 and usage.json()["exit_status"] == 2
+    assert usage.status == 2
+    assert usage.json()["exit_status"] == 2
 
 
 def test_help_in_process() -> None:
     result = ecf("partnerships", "challenge", "--help")
-    assert result.status == 0 and "--ignore-deadline" in result.out and result.err == ""
+    assert result.status == 0
+    assert "--ignore-deadline" in result.out
+    assert result.err == ""
 
 
 def test_unexpected_error_is_one_line(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -586,7 +610,8 @@ def test_unexpected_error_is_one_line(aws: None, monkeypatch: pytest.MonkeyPatch
 def test_bad_stage_variable_is_a_usage_error() -> None:
     out, err = io.StringIO(), io.StringIO()
     status = cli.run(["lead-providers", "list"], out, err, configure=True, environ={"ECF_STAGE": "staging"})
-    assert status == 2 and err.getvalue().startswith("error: ECF_STAGE='staging' is not a stage")
+    assert status == 2
+    assert err.getvalue().startswith("error: ECF_STAGE='staging' is not a stage")
 
 
 def test_stage_settings_local() -> None:
@@ -612,8 +637,10 @@ def test_stage_settings_local() -> None:
         "AWS_REGION": "us-east-1",
     }
     settings = stage_settings("test", None, env)
-    assert settings["dynamodb_endpoint"] == "http://127.0.0.1:9001" and settings["region"] == "eu-west-2"
-    assert settings["table_prefix"] == "ecf-lp-api-test" and env["AWS_ACCESS_KEY_ID"] == "mine"
+    assert settings["dynamodb_endpoint"] == "http://127.0.0.1:9001"
+    assert settings["region"] == "eu-west-2"
+    assert settings["table_prefix"] == "ecf-lp-api-test"
+    assert env["AWS_ACCESS_KEY_ID"] == "mine"
     assert stage_settings("local", "http://h:1", {})["dynamodb_endpoint"] == "http://h:1"
 
 
@@ -643,17 +670,25 @@ def _clean_environment() -> dict[str, str]:
 
 def test_console_script_help() -> None:
     done = subprocess.run(
-        [*_command(), "--help"], capture_output=True, text=True, timeout=30, env=_clean_environment(), cwd=ROOT
+        [*_command(), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=_clean_environment(),
+        cwd=ROOT,
+        check=False,  # the exit status is asserted below
     )
     assert done.returncode == 0, done.stderr
     for name in ("import-cohort", "import-schools", "lead-providers", "tokens", "delivery-partners", "schools"):
         assert name in done.stdout
-    assert "--stage" in done.stdout and "--json" in done.stdout
+    assert "--stage" in done.stdout
+    assert "--json" in done.stdout
 
 
 def test_console_script_unreachable_endpoint() -> None:
     done = subprocess.run(
         [*_command(), "--stage", "local", "--endpoint-url", "http://127.0.0.1:9", "lead-providers", "list"],
+        check=False,  # it must fail: the exit status is asserted below
         capture_output=True,
         text=True,
         timeout=30,

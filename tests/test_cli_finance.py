@@ -101,7 +101,9 @@ def test_eligibility_is_recorded_pending_and_the_stream_applies_it(env: FinanceE
     assert declaration_repo.get(declaration["id"]).state == "submitted"  # type: ignore[union-attr]
     assert eligibility_service.apply(profile_id, NOW) == 1
     moved = declaration_repo.get(declaration["id"])
-    assert moved is not None and moved.state == "eligible" and moved.statement_id == statement_id(env.lp.id, OCTOBER)
+    assert moved is not None
+    assert moved.state == "eligible"
+    assert moved.statement_id == statement_id(env.lp.id, OCTOBER)
     assert EligibilityItem.get(profile_id).pending is None
 
 
@@ -171,9 +173,11 @@ def test_statements_list(env: FinanceEnv) -> None:
     ]
 
     data = ok("finance", "statements", "list", "--lead-provider", "Capita", "--json").json()
-    assert data["lead_provider"] == {"id": env.other.id, "name": "Capita"} and data["cohort"] is None
+    assert data["lead_provider"] == {"id": env.other.id, "name": "Capita"}
+    assert data["cohort"] is None
     payment_dates = [s["payment_date"] for s in data["statements"]]
-    assert payment_dates == sorted(payment_dates) and len(payment_dates) == 8
+    assert payment_dates == sorted(payment_dates)
+    assert len(payment_dates) == 8
     assert {(s["cohort"], s["name"]) for s in data["statements"][:2]} == {(2024, "August 2025"), (2025, "August 2025")}
     first = data["statements"][0]
     assert set(first) >= {"id", "name", "cohort", "statement_type", "state", "deadline_date", "payment_date",
@@ -316,7 +320,8 @@ def test_authorise_pays_once_and_refuses_what_it_cannot(env: FinanceEnv, declare
         f"error: Statement {capita_october} (October 2025) holds no declarations",
     )
     as_json = run("finance", "statements", "authorise", capita_october, "--json", now=AFTER_DEADLINE)
-    assert as_json.json()["exit_status"] == 1 and "holds no declarations" in as_json.json()["error"]
+    assert as_json.json()["exit_status"] == 1
+    assert "holds no declarations" in as_json.json()["error"]
     assert snapshot() == before
 
     result = ok("finance", "statements", "authorise", october, now=AFTER_DEADLINE)
@@ -329,9 +334,11 @@ def test_authorise_pays_once_and_refuses_what_it_cannot(env: FinanceEnv, declare
         "declarations clawed back  0\n"
     )
     paid = StatementItem.get(october)
-    assert paid.statement_type == "ECF::Paid" and paid.marked_as_paid_at == AFTER_DEADLINE
+    assert paid.statement_type == "ECF::Paid"
+    assert paid.marked_as_paid_at == AFTER_DEADLINE
     declaration = declaration_repo.get(declared["declaration_id"])
-    assert declaration is not None and (declaration.state, declaration.line_state) == ("paid", "paid")
+    assert declaration is not None
+    assert (declaration.state, declaration.line_state) == ("paid", "paid")
 
     before = snapshot()
     assert_error(
@@ -365,7 +372,8 @@ def test_authorise_claws_back_on_the_next_statement(env: FinanceEnv, declared: d
         "authorised_at": "2026-01-02T09:00:00.000Z",
     }
     declaration = declaration_repo.get(declared["declaration_id"])
-    assert declaration is not None and declaration.state == "clawed_back"
+    assert declaration is not None
+    assert declaration.state == "clawed_back"
     assert history(declared["declaration_id"]) == ["submitted", "eligible", "payable", "paid", "awaiting_clawback",
                                                    "clawed_back"]  # fmt: skip
 
@@ -388,10 +396,13 @@ def test_declarations_csv_default_file_name_and_columns(
     assert result.out == f"Wrote 1 declaration row to {name}\n"
     assert [p.name for p in tmp_path.iterdir()] == [name]  # no partial file left behind
     raw = (tmp_path / name).read_bytes()
-    assert b"\r" not in raw and raw.endswith(b"\n")
+    assert b"\r" not in raw
+    assert raw.endswith(b"\n")
     header, row = read_csv(tmp_path / name)
     assert header == list(ASSURANCE_COLUMNS)
-    assert header[0] == "Participant ID" and header[-1] == "Uplift Payable" and len(header) == 25
+    assert header[0] == "Participant ID"
+    assert header[-1] == "Uplift Payable"
+    assert len(header) == 25
     declaration = declaration_repo.get(declared["declaration_id"])
     assert declaration is not None
     got = dict(zip(header, row, strict=True))
@@ -498,7 +509,8 @@ def test_finance_participant_by_participant_or_declaration_id(env: FinanceEnv, d
         assert line in by_user.splitlines(), line
     records = by_user.split("  Induction records\n")[1].splitlines()
     assert records[0].split()[:4] == ["TRAINING", "PROGRAMME", "SCHOOL", "URN"]
-    assert records[1].split()[0] == "full_induction_programme" and "Alpha Partners" in records[1]
+    assert records[1].split()[0] == "full_induction_programme"
+    assert "Alpha Partners" in records[1]
     states = by_user.split("  Declaration State History\n")[1].splitlines()
     assert [s.split() for s in states] == [
         ["STATE", "CHANGED", "AT", "REASON"],
@@ -517,7 +529,8 @@ def test_finance_participant_by_participant_or_declaration_id(env: FinanceEnv, d
             record["induction_status"], record["training_status"]) == (
         "full_induction_programme", "Ambition Institute", "Alpha Partners", "active", "active")  # fmt: skip
     [declaration] = by_declaration["declarations"]
-    assert declaration["id"] == declared["declaration_id"] and declaration["statement_name"] == OCTOBER
+    assert declaration["id"] == declared["declaration_id"]
+    assert declaration["statement_name"] == OCTOBER
     assert [s["state"] for s in declaration["state_history"]] == ["submitted", "eligible"]
 
 
@@ -553,7 +566,8 @@ def test_finance_usage_errors(env: FinanceEnv) -> None:
     from admin import cli
 
     assert cli.run(["finance", "--help"], help_text, io.StringIO(), configure=False) == 0
-    assert "declarations-csv" in help_text.getvalue() and "statements" in help_text.getvalue()
+    assert "declarations-csv" in help_text.getvalue()
+    assert "statements" in help_text.getvalue()
 
 
 # --------------------------------------------------------------------------- resuming after a crash

@@ -66,7 +66,9 @@ def setup(aws: None, client: Any) -> Setup:
     )
     deliver(client, record.id)
     view = participant_repo.get_view(lp.id, early["participant_id"])
-    assert view is not None and view.visible and view.lead_provider_id == lp.id  # migrated into the partnership
+    assert view is not None
+    assert view.visible
+    assert view.lead_provider_id == lp.id
     other = providers.lead_provider_named("Capita")
     return Setup(lp.id, other.id, dp_id, record.id, early["participant_id"])
 
@@ -85,7 +87,8 @@ def test_add_mentor_then_ect_with_mentor(setup: Setup) -> None:
     assert mentor.out.startswith("Added participant\n")
     mentor_id = field(mentor.out, "participant id")
     mentor_profile_id = field(mentor.out, "training record id")
-    assert len(mentor_id) == len(mentor_profile_id) == UUID_LENGTH and mentor_id != mentor_profile_id
+    assert len(mentor_id) == len(mentor_profile_id) == UUID_LENGTH
+    assert mentor_id != mentor_profile_id
     assert mentor.err == ""
 
     ect = ok(
@@ -94,30 +97,37 @@ def test_add_mentor_then_ect_with_mentor(setup: Setup) -> None:
     )  # fmt: skip
     ect_id = field(ect.out, "participant id")
     profile = ParticipantProfile.get(field(ect.out, "training record id"))
-    assert profile.user_id == ect_id and profile.participant_type == "ect" and int(profile.cohort) == 2024
+    assert profile.user_id == ect_id
+    assert profile.participant_type == "ect"
+    assert int(profile.cohort) == 2024
     assert profile.mentor_profile_id == mentor_profile_id
     [record] = participant_repo.get_profile(profile.id).records  # type: ignore[union-attr]
     assert (record.mentor_user_id, record.appropriate_body, record.school_urn) == (mentor_id, "Teaching Hub", "20001")
     assert User.get(ect_id).trn == "1234567"
     # Both are in the partnered default programme, so Ambition sees them and Capita does not.
     programme = participant_repo.get_programme(record.programme_id)
-    assert programme is not None and programme.partnership_id == setup.partnership_id
+    assert programme is not None
+    assert programme.partnership_id == setup.partnership_id
     for user_id in (mentor_id, ect_id):
         view = participant_repo.get_view(setup.lp_id, user_id)
-        assert view is not None and view.visible and view.lead_provider_id == setup.lp_id
+        assert view is not None
+        assert view.visible
+        assert view.lead_provider_id == setup.lp_id
         assert participant_repo.get_view(setup.other_lp_id, user_id) is None
     assert view.enrolments[0]["mentor_id"] == mentor_id
 
     # The same person can be a mentor and an ECT: one user, two profiles.
     again = ok(*add("--json", email="mentor@example.org", name="Grace Hopper")).json()
-    assert again["participant_id"] == mentor_id and again["training_record_id"] != mentor_profile_id
+    assert again["participant_id"] == mentor_id
+    assert again["training_record_id"] != mentor_profile_id
 
 
 def test_add_json(setup: Setup) -> None:
     data = ok(*add("--json", email="json@example.org")).json()
     assert set(data) == {"participant_id", "training_record_id", "programme_id"}
     school_cohort = school_repo.get_school_cohort(school_id_for("20001"), 2024)
-    assert school_cohort is not None and data["programme_id"] == school_cohort.default_induction_programme_id
+    assert school_cohort is not None
+    assert data["programme_id"] == school_cohort.default_induction_programme_id
     assert ParticipantProfile.get(data["training_record_id"]).user_id == data["participant_id"]
 
     # A school-led school cohort has no default programme: the participant is onboarded but not enrolled.
@@ -134,7 +144,8 @@ def test_add_errors(setup: Setup) -> None:
     assert_error(duplicate, 1, "early@example.org already has an ECT profile")
     assert duplicate.out == ""
     as_json = ecf(*add("--json", email="early@example.org"))
-    assert as_json.status == 1 and as_json.json()["exit_status"] == 1
+    assert as_json.status == 1
+    assert as_json.json()["exit_status"] == 1
     assert "already has an ECT profile" in as_json.json()["error"]
 
     assert_error(ecf(*add(email="x@example.org", urn="999999")), 1, "No school with URN 999999")
@@ -163,25 +174,32 @@ def test_transfer_keeping_the_provider(setup: Setup) -> None:
         "participants", "transfer", setup.early_id, "--to-urn", "20002", "--start-date", "2024-09-01",
         "--keep-provider", "--json", now=later,
     ).json()  # fmt: skip
-    assert moved["participant_id"] == setup.early_id and moved["to_urn"] == "20002"
+    assert moved["participant_id"] == setup.early_id
+    assert moved["to_urn"] == "20002"
     assert (moved["start_date"], moved["keep_provider"]) == ("2024-09-01T00:00:00.000Z", True)
 
     # A relationship partnership for the same provider and delivery partner at the new school.
     [row] = partnership_repo.rows_for_school_cohort(school_id_for("20002"), 2024)
-    assert row.relationship and (row.lead_provider_id, row.delivery_partner_id) == (setup.lp_id, setup.dp_id)
+    assert row.relationship
+    assert (row.lead_provider_id, row.delivery_partner_id) == (setup.lp_id, setup.dp_id)
     assert row.delivery_partner_name == "North Partners"
     programme = participant_repo.get_programme(moved["programme_id"])
-    assert programme is not None and programme.partnership_id == row.id and programme.school_urn == "20002"
+    assert programme is not None
+    assert programme.partnership_id == row.id
+    assert programme.school_urn == "20002"
 
     # The provider still sees the participant, now at the new school.
     view = participant_repo.get_view(setup.lp_id, setup.early_id)
-    assert view is not None and view.visible and view.lead_provider_id == setup.lp_id
+    assert view is not None
+    assert view.visible
+    assert view.lead_provider_id == setup.lp_id
     assert view.enrolments[0]["school_urn"] == "20002"
     assert view.enrolments[0]["participant_status"] == "joining"  # starts 2024-09-01, after `later`
 
     text = ok("participants", "show", setup.early_id, now=later).out
     assert "school urn          20002" in text
-    assert "lead provider       Ambition Institute" in text and "delivery partner    North Partners" in text
+    assert "lead provider       Ambition Institute" in text
+    assert "delivery partner    North Partners" in text
     assert f"partnership         {row.id}" in text
     lines = text.splitlines()
     start = lines.index("  Induction records")
@@ -200,8 +218,10 @@ def test_transfer_keeping_the_provider(setup: Setup) -> None:
         "active", True, True,
     )  # fmt: skip
     assert (leaving_row["induction_status"], leaving_row["end_date"]) == ("leaving", "2024-09-01T00:00:00.000Z")
-    assert leaving_row["partnership_id"] == setup.partnership_id and leaving_row["relationship"] is False
-    assert joining_row["participant_status"] == "joining" and leaving_row["participant_status"] == "leaving"
+    assert leaving_row["partnership_id"] == setup.partnership_id
+    assert leaving_row["relationship"] is False
+    assert joining_row["participant_status"] == "joining"
+    assert leaving_row["participant_status"] == "leaving"
 
 
 def test_transfer_to_the_schools_programme(setup: Setup) -> None:
@@ -233,11 +253,14 @@ def test_transfer_to_the_schools_programme(setup: Setup) -> None:
     assert "keep provider       no" in text
     assert partnership_repo.rows_for_school_cohort(school_id_for("20003"), 2024) == []
     view = participant_repo.get_view(setup.lp_id, setup.early_id)
-    assert view is not None and view.visible and view.lead_provider_id == setup.lp_id
+    assert view is not None
+    assert view.visible
+    assert view.lead_provider_id == setup.lp_id
     [enrolment] = view.enrolments
     assert (enrolment["school_urn"], enrolment["participant_status"]) == ("20001", "leaving")
     shown = ok("participants", "show", setup.early_id).out
-    assert field(shown, "school urn") == "20003" and field(shown, "lead provider") == "-"
+    assert field(shown, "school urn") == "20003"
+    assert field(shown, "lead provider") == "-"
     rows = shown.split("  Induction records\n")[1].split("\n\n")[0].splitlines()[1:]
     assert [row.split()[1:5] for row in rows] == [
         ["-", "active", "active", "20003"],
@@ -255,9 +278,11 @@ def test_show_text_and_json(setup: Setup) -> None:
 
     text = ok("participants", "show", ect_data["participant_id"]).out
     assert text.startswith(f"participant  {ect_data['participant_id']}\n")
-    assert "name         Ada Lovelace" in text and "email        ada@example.org" in text
+    assert "name         Ada Lovelace" in text
+    assert "email        ada@example.org" in text
     assert "TRN          7654321" in text
-    assert "ECT profile\n" in text and "Mentor profile" not in text
+    assert "ECT profile\n" in text
+    assert "Mentor profile" not in text
     assert f"  training record id  {ect_data['training_record_id']}" in text
     for label, value in [
         ("type", "ect"),
@@ -301,7 +326,8 @@ def test_show_text_and_json(setup: Setup) -> None:
         "mentor_profile_id": mentor["training_record_id"],
     }  # fmt: skip
     [record] = profile["induction_records"]
-    assert record["id"] == profile["current_record_id"] and record["programme_id"] == ect_data["programme_id"]
+    assert record["id"] == profile["current_record_id"]
+    assert record["programme_id"] == ect_data["programme_id"]
     assert record["mentor_participant_id"] == mentor["participant_id"]
     assert (record["start_date"], record["end_date"], record["challenged"]) == ("2024-06-01T12:00:00.000Z", None, False)
     assert profile["states"] == [

@@ -159,7 +159,8 @@ def test_the_eligibility_stream_makes_submitted_declarations_eligible_once(env, 
     for _ in range(3):  # redelivered: nothing more happens
         client.lambda_.invoke(ELIGIBILITY_STREAM_HANDLER, event)
     attributes = state_of(env, data["id"])
-    assert attributes["state"] == "eligible" and attributes["statement_id"] is not None
+    assert attributes["state"] == "eligible"
+    assert attributes["statement_id"] is not None
     assert [s.state for s in declaration_repo.states_of(data["id"])] == ["submitted", "eligible"]
     enrolment = env.api().get_ok(f"/api/v3/participants/ecf/{participant}")["data"]["attributes"]["ecf_enrolments"]
     assert enrolment[0]["eligible_for_funding"] is True

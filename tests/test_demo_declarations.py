@@ -39,7 +39,8 @@ def demo(aws: None) -> Iterator[DemoResult]:
 def curl_request(line: str) -> tuple[str, str, dict[str, str], str]:
     """A printed ``curl`` command as (method, URL, headers, body)."""
     words = shlex.split(line)
-    assert words[0] == "curl" and "-g" in words, line
+    assert words[0] == "curl", line
+    assert "-g" in words, line
     method, headers, body, rest = "GET", {}, "", iter(words[1:])
     url = ""
     for word in rest:
@@ -92,16 +93,21 @@ def test_the_demo_has_declarations_in_every_state_and_a_statement_ready_to_autho
 
     # The statement: output-fee, payable, deadline passed, holding declarations (payable and awaiting clawback).
     statement = statements.find_statement(finance.statement_id)
-    assert statement.output_fee and statement.payable and statement.deadline_date < utcnow().date()
+    assert statement.output_fee
+    assert statement.payable
+    assert statement.deadline_date < utcnow().date()
     payable = [d for d in listed if d["state"] == "payable"]
     clawbacks = [d for d in listed if d["clawback_statement_id"] == finance.statement_id]
-    assert payable and all(d["statement_id"] == finance.statement_id for d in payable)
-    assert clawbacks and all(d["state"] == "awaiting-clawback" for d in clawbacks)
+    assert payable
+    assert all(d["statement_id"] == finance.statement_id for d in payable)
+    assert clawbacks
+    assert all(d["state"] == "awaiting-clawback" for d in clawbacks)
     assert all(d["statement_id"] == finance.paid_statement_id for d in listed if d["state"] == "paid")
     assert statements.find_statement(finance.paid_statement_id).paid
     auth = {"Authorization": f"Bearer {token}"}
     response = client.http.get(f"/api/v3/statements/{finance.statement_id}", headers=auth)
-    assert response.status_code == 200 and json.loads(response.body)["data"]["attributes"]["paid"] is False
+    assert response.status_code == 200
+    assert json.loads(response.body)["data"]["attributes"]["paid"] is False
 
     moved = statements.authorise(finance.statement_id, utcnow())
     assert (moved.declarations, moved.clawed_back) == (len(payable), len(clawbacks))
@@ -121,20 +127,24 @@ def test_the_banners_declaration_curls_work_at_the_server_date(demo: DemoResult,
     get = next(c for c in curls if " -X " not in c)
 
     status, body = send(client, get)
-    assert status == 200 and len(body["data"]) == 5
+    assert status == 200
+    assert len(body["data"]) == 5
 
     status, body = send(client, post)
     assert status == 200, body
     declared = body["data"]["attributes"]
     assert (declared["declaration_type"], declared["course_identifier"]) == ("started", "ecf-induction")
-    assert declared["state"] == "eligible" and declared["statement_id"] not in (None, finance.statement_id)
+    assert declared["state"] == "eligible"
+    assert declared["statement_id"] not in (None, finance.statement_id)
     assert json.loads(curl_request(post)[3]) == finance.post_body
     status, body = send(client, post)  # the slot is taken now
-    assert status == 422 and body["errors"][0]["title"] == "base"
+    assert status == 422
+    assert body["errors"][0]["title"] == "base"
 
     status, body = send(client, put)
     assert status == 200, body
-    assert body["data"]["id"] == finance.void_id and body["data"]["attributes"]["state"] == "voided"
+    assert body["data"]["id"] == finance.void_id
+    assert body["data"]["attributes"]["state"] == "voided"
 
     text = "\n".join(lines)
     assert f"Statement to authorise: {finance.statement_id}" in text

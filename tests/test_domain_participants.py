@@ -54,7 +54,9 @@ def test_change_closes_the_current_record_and_opens_a_copy():
 def test_change_edits_a_future_record_in_place():
     future = record("a", NOW + 5 * DAY)
     (out,) = change([future], future, NOW, training_status="withdrawn")
-    assert out.id == "a" and out.training_status == "withdrawn" and out.start_date == NOW + 5 * DAY
+    assert out.id == "a"
+    assert out.training_status == "withdrawn"
+    assert out.start_date == NOW + 5 * DAY
 
 
 def test_statuses():

@@ -194,7 +194,8 @@ def test_rows_join_participant_profile_eligibility_school_partner_and_line(env: 
     assert [r.participant_name for r in rows] == ["Adam Ant", "Bea Bee", "Mia Mentor", "zoe Zed"]
     by_name = {r.participant_name: r for r in rows}
 
-    assert by_name["Mia Mentor"].participant_type == "mentor" and by_name["Mia Mentor"].mentor_profile_id is None
+    assert by_name["Mia Mentor"].participant_type == "mentor"
+    assert by_name["Mia Mentor"].mentor_profile_id is None
     zoe = by_name["zoe Zed"]
     assert zoe.mentor_profile_id == mentor.profile_id
     assert (zoe.sparsity_uplift, zoe.pupil_premium_uplift, zoe.sparsity_and_pp, zoe.uplift_payable) == (
@@ -214,7 +215,8 @@ def test_rows_join_participant_profile_eligibility_school_partner_and_line(env: 
         assert (r.lead_provider_name, r.delivery_partner_name) == ("Ambition Institute", "Alpha Partners")
         assert (r.school_urn, r.school_name) == (school.urn, school.name)
         assert (r.statement_name, r.statement_id) == ("October 2025", october(env))
-        assert r.declaration_created_at == NOW and r.declaration_type == "started"
+        assert r.declaration_created_at == NOW
+        assert r.declaration_type == "started"
 
 
 def test_rows_are_only_the_statements_lines(env: FinanceEnv) -> None:
@@ -296,7 +298,8 @@ def test_requests_grow_with_batches_of_lines_not_with_rows(env: FinanceEnv, monk
     rows, large = report_requests(statement_id)
     assert (one, rows) == (1, 24)
     assert large.by_operation == small.by_operation, (small.detail(), large.detail())
-    assert large.count("GetItem") == 1 and large.count("Query") == 1  # the statement, and its one page of lines
+    assert large.count("GetItem") == 1
+    assert large.count("Query") == 1
 
     monkeypatch.setattr(common, "BATCH_GET_MAX", 5)
     rows, batched = report_requests(statement_id)
@@ -305,7 +308,8 @@ def test_requests_grow_with_batches_of_lines_not_with_rows(env: FinanceEnv, monk
     for table in per_row_tables:
         reads = [c for c in batched.calls if c.operation == "BatchGetItem" and c.tables == (table,)]
         assert len(reads) == math.ceil(rows / 5), (table, batched.detail())
-    assert batched.count("GetItem") == 1 and batched.count("Query") == 1
+    assert batched.count("GetItem") == 1
+    assert batched.count("Query") == 1
     assert batched.total <= 8 * math.ceil(rows / 5) + 3, batched.detail()
 
 
@@ -319,7 +323,8 @@ def test_participant_search_order_and_miss(env: FinanceEnv) -> None:
     by_declaration = finance_reports.find_participant(f"  {declaration_id} ")
     assert (by_user.matched_by, by_user.participant_id) == ("participant_id", user_id)
     assert (by_declaration.matched_by, by_declaration.participant_id) == ("declaration_id", user_id)
-    assert by_declaration.profiles == by_user.profiles and by_declaration.declarations == by_user.declarations
+    assert by_declaration.profiles == by_user.profiles
+    assert by_declaration.declarations == by_user.declarations
     for query in ("8f1c1f9e-2a53-4d0e-9a43-8f1f4f0b7c11", "", "eve.one@example.org"):
         with pytest.raises(NotFound) as raised:
             finance_reports.find_participant(query)

@@ -217,9 +217,10 @@ def assert_dynamodb_least_privilege(statements: list[dict[str, Any]], where: str
         if not dynamodb:
             continue
         assert statement["Effect"] == "Allow", where
-        assert "dynamodb:*" not in dynamodb and not any("*" in a for a in dynamodb), f"{where}: {dynamodb}"
+        assert not any("*" in a for a in dynamodb), f"{where}: {dynamodb}"
         assert "dynamodb:scan" not in dynamodb, f"{where}: Scan must not be granted"
-        assert "NotAction" not in statement and "NotResource" not in statement, where
+        assert "NotAction" not in statement, where
+        assert "NotResource" not in statement, where
         if "*" in _as_list(statement["Resource"]):
             allowed = {a.lower() for a in NO_RESOURCE_LEVEL_ACTIONS}
             assert dynamodb <= allowed, f"{where}: Resource '*' for {sorted(dynamodb - allowed)}"
@@ -484,7 +485,8 @@ def test_dead_letter_queues_are_encrypted_and_tls_only(template: dict[str, Any])
     for queue_id in queues:
         assert resources[queue_id]["Properties"]["SqsManagedSseEnabled"] is True, queue_id
         deny = [s for s in policies[queue_id] if s["Effect"] == "Deny"]
-        assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, queue_id
+        assert deny, queue_id
+        assert deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, queue_id
         assert deny[0]["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}, queue_id
 
 
@@ -510,7 +512,8 @@ def test_scheduled_function_errors_alarm(template: dict[str, Any], function_id: 
     assert len(errors) == 1
     alarm = errors[0]
     assert alarm["Statistic"] == "Sum"
-    assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["Threshold"] == 0
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
     assert alarm["TreatMissingData"] == "notBreaching"
     # Within a few runs of a 5-minute schedule; within the hour of a daily run.
     assert alarm["Period"] * alarm["EvaluationPeriods"] <= SCHEDULES[function_id][2]

@@ -101,7 +101,7 @@ def json_body(request: Request) -> dict[str, Any]:
 
 def query(request: Request) -> dict[str, str]:
     params: Mapping[str, str] = request.query_params or {}
-    return {k: v for k, v in params.items()}
+    return dict(params.items())
 
 
 def filters(params: Mapping[str, str]) -> dict[str, str]:

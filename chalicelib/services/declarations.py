@@ -66,7 +66,8 @@ def submit(lead_provider_id: str, lead_provider_name: str, attributes: Mapping[s
             if attempt is not None:  # one attempt per POST: a success writes it with the declaration
                 repo.record_attempt(attempt)
             raise ValidationFailed(errors)
-        assert context.participant is not None and context.profile is not None
+        assert context.participant is not None
+        assert context.profile is not None
         change = _plan_new(lead_provider_id, lead_provider_name, attributes, context, attempt, now)
         try:
             repo.apply(change)
@@ -200,7 +201,9 @@ def _plan_new(
     now: datetime,
 ) -> DeclarationChange:
     participant, profile, facts = context.participant, context.profile, context.facts
-    assert participant is not None and profile is not None and facts.declaration_date.value is not None
+    assert participant is not None
+    assert profile is not None
+    assert facts.declaration_date.value is not None
     course, declaration_type = str(facts.course_identifier), str(facts.declaration_type)
     result = rules.outcome(_duplicate_of(participant, profile, course, declaration_type), facts.fundable)
     return new_declaration(

@@ -99,7 +99,9 @@ def _plan_report(
 
     if errors:
         raise ValidationFailed(errors)
-    assert cohort is not None and school is not None and partner is not None
+    assert cohort is not None
+    assert school is not None
+    assert partner is not None
 
     year = cohort.start_year
     rows = repo.find_school_cohort_partnerships(school.id, year)

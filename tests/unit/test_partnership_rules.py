@@ -350,6 +350,7 @@ def test_partnership_record_shows_the_row_and_the_schools_contact() -> None:
         created_at=T0 - timedelta(days=1),
         updated_at=T0,
     )
-    assert school.listed_for(2025) and school.contact_email == "office@school.example"
+    assert school.listed_for(2025)
+    assert school.contact_email == "office@school.example"
     head = replace(school, primary_contact_email="head@school.example")
     assert partnership_record(partnership, head).induction_tutor_email == "head@school.example"

@@ -18,7 +18,7 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.schools import School, SchoolCohort, SchoolFacts
 from chalicelib.models import School as SchoolItem
 from chalicelib.models import SchoolCohort as SchoolCohortItem
-from chalicelib.repositories.common import batch_get, conflicts_as, ordered_page, transaction
+from chalicelib.repositories.common import OrderedList, batch_get, conflicts_as, ordered_page, transaction
 
 LISTED = "Y"
 
@@ -138,6 +138,14 @@ def listing_filter(cohort: int):  # type: ignore[no-untyped-def]
     return (SchoolItem.listed_by_eligibility == 1) | SchoolItem.partnered_cohorts.contains(cohort)
 
 
+_LISTING = OrderedList(
+    SchoolItem,
+    by_created=SchoolItem.listing_by_created.Meta.index_name,
+    by_updated=SchoolItem.listing_by_updated.Meta.index_name,
+    updated_key=SchoolItem.updated_key,
+)
+
+
 def listing_page(
     cohort: int,
     *,
@@ -149,11 +157,8 @@ def listing_page(
 ) -> list[str]:
     """Ids of one page of the schools list, in order."""
     return ordered_page(
-        SchoolItem,
-        by_created=SchoolItem.listing_by_created.Meta.index_name,
-        by_updated=SchoolItem.listing_by_updated.Meta.index_name,
-        hash_value=LISTED,
-        updated_key=SchoolItem.updated_key,
+        _LISTING,
+        LISTED,
         order=order,
         descending=descending,
         offset=offset,

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from chalicelib.domain.cohorts import listed_by_default
 from chalicelib.domain.declarations import Declaration, DeclarationChange, StateChange, StatementLineChange
 from chalicelib.domain.errors import Conflict, InputError, NotFound
 from chalicelib.domain.paging import Page
@@ -42,7 +43,7 @@ def list_statements(
         return []
     rows = repo.of_lead_provider(lead_provider_id, output_fee_only=True, cohorts=cohorts, updated_since=updated_since)
     if not cohorts:
-        rows = [s for s in rows if s.cohort > 2020]
+        rows = [s for s in rows if listed_by_default(s.cohort)]
     return rows[page.offset : page.offset + page.per_page]
 
 

@@ -10,8 +10,7 @@ from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
-from chalice import Response
-from chalice.app import Request
+from chalice.app import Request, Response
 
 from chalicelib import config
 from chalicelib.domain import messages as m

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chalice import Chalice, Cron, Rate
-from chalice.app import CloudWatchEvent, DynamoDBEvent
+from chalice.app import Chalice, CloudWatchEvent, Cron, DynamoDBEvent, Rate
 
 from chalicelib.domain.clock import utcnow
 from chalicelib.repositories.events import streamed_tables

@@ -89,7 +89,8 @@ def _record(item: InductionRecordAttribute) -> Record:
 
 
 def _record_item(record: Record) -> InductionRecordAttribute:
-    return InductionRecordAttribute(**{k: getattr(record, k) for k in Record.__dataclass_fields__})
+    fields = {k: getattr(record, k) for k in Record.__dataclass_fields__}
+    return InductionRecordAttribute(**fields)  # type: ignore[no-untyped-call]  # PynamoDB's MapAttribute.__init__ is unannotated
 
 
 def _profile(item: ParticipantProfile) -> Profile:

@@ -234,7 +234,7 @@ def view_page(
     """Declaration ids of one page of what the provider sees, by ``created_at`` (then id)."""
     condition: Any = None
     if v1_v2:
-        condition = ProviderDeclarationItem.in_v1_v2 == True  # noqa: E712 (a PynamoDB condition)
+        condition = ProviderDeclarationItem.in_v1_v2 == True  # noqa: E712 - a PynamoDB condition, not a truth test
     if cohorts:
         clause: Any = ProviderDeclarationItem.cohort.is_in(*cohorts)
         condition = clause if condition is None else condition & clause

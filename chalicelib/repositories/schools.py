@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from contextlib import suppress
 from datetime import datetime
 
+from pynamodb.expressions.condition import Condition
+
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.schools import School, SchoolCohort, SchoolFacts
@@ -133,9 +135,11 @@ def get_school_cohort(school_id: str, cohort: int) -> SchoolCohortItem | None:
 # --------------------------------------------------------------------------- the v3 list
 
 
-def listing_filter(cohort: int):  # type: ignore[no-untyped-def]
+def listing_filter(cohort: int) -> Condition:
     """Listed for a cohort: eligible (not CIP-only scope), or partnered in that cohort."""
-    return (SchoolItem.listed_by_eligibility == 1) | SchoolItem.partnered_cohorts.contains(cohort)
+    # PynamoDB's ``Condition.__or__`` is unannotated; the result is a Condition.
+    listed: Condition = (SchoolItem.listed_by_eligibility == 1) | SchoolItem.partnered_cohorts.contains(cohort)
+    return listed
 
 
 _LISTING = OrderedList(

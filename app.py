@@ -1,6 +1,6 @@
 """The Chalice app: wiring only. Routes live in chalicelib/api, handlers in chalicelib/events."""
 
-from chalice import Chalice
+from chalice.app import Chalice
 
 from chalicelib.api import (
     declarations,

@@ -61,7 +61,7 @@ def get_settings() -> Settings:
 
 def configure(**overrides: object) -> Settings:
     """Replace settings (CLI ``--stage``, tests). Resets table bindings."""
-    settings = replace(current(), **overrides)  # type: ignore[arg-type]
+    settings = replace(current(), **overrides)  # type: ignore[arg-type]  # the overrides are Settings fields by name; replace() checks them
     _override.clear()
     _override.append(settings)
     return settings

@@ -6,7 +6,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 
 bp = Blueprint(__name__)
 SPEC = Path(__file__).resolve().parent.parent / "openapi" / "v3.json"

@@ -14,8 +14,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import urlencode
 
-from chalice import Blueprint, Response
-from chalice.app import Request
+from chalice.app import Blueprint, Request, Response
 
 from chalicelib.api import http
 from chalicelib.api.auth import authenticated

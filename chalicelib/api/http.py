@@ -7,10 +7,10 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from http import HTTPStatus
 from typing import Any
 
-from chalice import Response
-from chalice.app import Request
+from chalice.app import Request, Response
 
 from chalicelib import config
 from chalicelib.domain import messages as m
@@ -24,11 +24,11 @@ ACCEPTED_CONTENT_TYPES = [JSONAPI, "application/json"]
 log = logging.getLogger("ecf.api")
 
 
-def document(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+def document(body: Any, status: int = HTTPStatus.OK, headers: Mapping[str, str] | None = None) -> Response:
     merged: dict[str, str | list[str]] = {"Content-Type": JSONAPI}
     if headers:
         merged.update(headers)
-    return Response(body=json.dumps(body, separators=(",", ":")), status_code=status, headers=merged)
+    return Response(body=json.dumps(body, separators=(",", ":")), status_code=int(status), headers=merged)
 
 
 def errors(title: str, detail: str, status: int) -> Response:
@@ -36,11 +36,13 @@ def errors(title: str, detail: str, status: int) -> Response:
 
 
 def not_found() -> Response:
-    return document({"error": m.NOT_FOUND}, 404)
+    return document({"error": m.NOT_FOUND}, HTTPStatus.NOT_FOUND)
 
 
 def unauthorized() -> Response:
-    return document({"error": m.ACCESS_DENIED}, 401, {"WWW-Authenticate": 'Token realm="Application"'})
+    return document(
+        {"error": m.ACCESS_DENIED}, HTTPStatus.UNAUTHORIZED, {"WWW-Authenticate": 'Token realm="Application"'}
+    )
 
 
 def handle_errors(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -50,22 +52,27 @@ def handle_errors(view: Callable[..., Response]) -> Callable[..., Response]:
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         try:
             return view(*args, **kwargs)
-        except ValidationFailed as error:
-            body = [{"title": attr, "detail": ", ".join(msgs)} for attr, msgs in error.errors.items()]
-            return document({"errors": body}, 422)
-        except InvalidTransition as error:
-            return errors(m.INVALID_ACTION, error.detail, 422)
-        except BadRequest as error:
-            return errors(error.title, error.detail, 400)
-        except NotFound:
-            return not_found()
-        except Conflict as error:
-            return errors("Conflict", str(error), 409)
+        except (ValidationFailed, InvalidTransition, BadRequest, NotFound, Conflict) as error:
+            return domain_error_response(error)
         except Exception:
             log.exception("unhandled error")
-            return document({"error": m.INTERNAL_ERROR}, 500)
+            return document({"error": m.INTERNAL_ERROR}, HTTPStatus.INTERNAL_SERVER_ERROR)
 
     return wrapper
+
+
+def domain_error_response(error: ValidationFailed | InvalidTransition | BadRequest | NotFound | Conflict) -> Response:
+    """The response for an error the services raise on purpose."""
+    if isinstance(error, ValidationFailed):
+        body = [{"title": attr, "detail": ", ".join(msgs)} for attr, msgs in error.errors.items()]
+        return document({"errors": body}, HTTPStatus.UNPROCESSABLE_ENTITY)
+    if isinstance(error, InvalidTransition):
+        return errors(m.INVALID_ACTION, error.detail, HTTPStatus.UNPROCESSABLE_ENTITY)
+    if isinstance(error, BadRequest):
+        return errors(error.title, error.detail, HTTPStatus.BAD_REQUEST)
+    if isinstance(error, NotFound):
+        return not_found()
+    return errors("Conflict", str(error), HTTPStatus.CONFLICT)
 
 
 # --------------------------------------------------------------------------- request parts
@@ -124,12 +131,15 @@ def page(params: Mapping[str, str]) -> Page:
     return Page(number=number, per_page=min(per_page, MAX_PER_PAGE))
 
 
+MAX_PAGE_DIGITS = 9  # longer page values are the real API's pagination 400, not a huge page
+
+
 def positive(raw: str | None, default: int) -> int:
     """A positive page value, or the real API's pagination 400."""
     if raw is None:
         return default
     text = raw.strip()
-    if not text.isdigit() or int(text) < 1 or len(text) > 9:
+    if not text.isdigit() or int(text) < 1 or len(text) > MAX_PAGE_DIGITS:
         raise BadRequest(m.PAGINATION_INVALID)
     return int(text)
 
@@ -139,8 +149,8 @@ SORTABLE = ("created_at", "updated_at")
 
 def order(params: Mapping[str, str]) -> Order:
     """``sort=-updated_at,created_at``: the first known field orders; unknown fields are ignored."""
-    for part in (params.get("sort") or "").split(","):
-        part = part.strip()
+    for raw_part in (params.get("sort") or "").split(","):
+        part = raw_part.strip()
         descending = part.startswith("-")
         name = part.lstrip("+-").strip()
         if name in SORTABLE:

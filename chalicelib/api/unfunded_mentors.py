@@ -7,7 +7,7 @@ unfunded mentors (another provider's, unknown or malformed) is a 404.
 
 from __future__ import annotations
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 
 from chalicelib.api import http
 from chalicelib.api.auth import authenticated

@@ -31,8 +31,8 @@ _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz
 
 def parse_timestamp(raw: str) -> datetime | None:
     """Parse an ISO 8601 / RFC 3339 time (URL-decoded once and retried, as the real API does)."""
-    for candidate in (raw, unquote(raw)):
-        candidate = candidate.strip().replace(" ", "+") if "T" in candidate else candidate.strip()
+    for decoded in (raw, unquote(raw)):
+        candidate = decoded.strip().replace(" ", "+") if "T" in decoded else decoded.strip()
         if not _RFC3339.match(candidate):
             continue
         text = candidate.replace("z", "Z").replace("t", "T")
@@ -48,13 +48,16 @@ def parse_timestamp(raw: str) -> datetime | None:
     return None
 
 
+DATE_PARTS = 3  # year, month, day
+
+
 def parse_date(raw: str) -> date | None:
     """CSV dates: ``2024/09/01``, ``2024-09-01`` or ``2022-1-25``. A bad date is None."""
     raw = (raw or "").strip()
     if not raw:
         return None
     parts = re.split(r"[/-]", raw)
-    if len(parts) != 3:
+    if len(parts) != DATE_PARTS:
         return None
     try:
         year, month, day = (int(p) for p in parts)

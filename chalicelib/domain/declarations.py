@@ -226,20 +226,16 @@ def rfc3339_seconds(value: datetime) -> str:
 # --------------------------------------------------------------------------- evidence (1.4)
 
 
+_MENTOR_EVIDENCE = {"started": DETAILED_EVIDENCE, "completed": ENGAGEMENT_EVIDENCE}
+_ECT_EVIDENCE = {"retained-2": ENGAGEMENT_EVIDENCE, "completed": (*ENGAGEMENT_EVIDENCE, "one-term-induction")}
+
+
 def allowed_evidence(detailed: bool, participant_type: str, declaration_type: str) -> tuple[str, ...]:
     if not detailed:
         return LEGACY_EVIDENCE
     if participant_type == MENTOR:
-        if declaration_type == "started":
-            return DETAILED_EVIDENCE
-        if declaration_type == "completed":
-            return ENGAGEMENT_EVIDENCE
-        return ()
-    if declaration_type == "retained-2":
-        return ENGAGEMENT_EVIDENCE
-    if declaration_type == "completed":
-        return (*ENGAGEMENT_EVIDENCE, "one-term-induction")
-    return DETAILED_EVIDENCE
+        return _MENTOR_EVIDENCE.get(declaration_type, ())
+    return _ECT_EVIDENCE.get(declaration_type, DETAILED_EVIDENCE)
 
 
 def evidence_error(detailed: bool, participant_type: str, declaration_type: str, evidence: object) -> str | None:
@@ -320,11 +316,21 @@ def is_npq(course_identifier: object) -> bool:
 def validate(facts: Facts) -> dict[str, list[str]]:
     """The 422 errors in the real order and gating; empty when the declaration may be recorded."""
     errors = Errors()
+    _participant_and_date_rules(facts, errors)  # rows 1-6
+    _profile_rules(facts, errors)  # rows 7-10
+    if not errors:
+        _gated_rules(facts, errors)  # rows 11-13
+    return errors.by_attribute
+
+
+def _participant_and_date_rules(facts: Facts, errors: Errors) -> None:
+    """Rows 1-6: the participant, the withdrawal, the declaration type and the date."""
     date = facts.declaration_date
     if not facts.user_resolved:  # row 1
         errors.add("participant_id", m.PARTICIPANT_NOT_RECOGNISED)
-    if withdrawn_on(facts) is not None:  # row 2
-        errors.add("participant_id", m.declaration_after_withdrawal(rfc3339_seconds(withdrawn_on(facts))))  # type: ignore[arg-type]
+    withdrawn = withdrawn_on(facts)
+    if withdrawn is not None:  # row 2
+        errors.add("participant_id", m.declaration_after_withdrawal(rfc3339_seconds(withdrawn)))
     if date.value is None:  # row 3
         errors.add("declaration_date", m.DECLARATION_DATE_BLANK)
     if facts.declaration_type is None or (
@@ -337,30 +343,39 @@ def validate(facts: Facts) -> dict[str, list[str]]:
         if not date.well_formed:
             errors.add("declaration_date", m.DECLARATION_DATE_INVALID)
         _milestone_window(facts, errors)
-    if facts.profile_found:
-        _statement_available(facts, errors)  # row 7
-        if not facts.schedule_has_milestone:  # row 8
-            errors.add("declaration_type", m.DECLARATION_TYPE_NOT_IN_SCHEDULE)
-        if facts.existing_state is not None:  # row 9
-            errors.add("base", m.DECLARATION_ALREADY_SUBMITTED)
+
+
+def _profile_rules(facts: Facts, errors: Errors) -> None:
+    """Rows 7-10: what the participant's profile and schedule allow."""
+    if not facts.profile_found:
+        return
+    _statement_available(facts, errors)  # row 7
+    if not facts.schedule_has_milestone:  # row 8
+        errors.add("declaration_type", m.DECLARATION_TYPE_NOT_IN_SCHEDULE)
+    if facts.existing_state is not None:  # row 9
+        errors.add("base", m.DECLARATION_ALREADY_SUBMITTED)
     if (
-        facts.profile_found
-        and facts.participant_type == MENTOR
+        facts.participant_type == MENTOR
         and facts.mentor_funding
         and facts.declaration_type not in ("started", "completed")
     ):
         errors.add("declaration_type", m.MENTOR_STARTED_OR_COMPLETED_ONLY)  # row 10
-    if not errors and not facts.user_has_course:  # row 11 (gated)
+
+
+def _gated_rules(facts: Facts, errors: Errors) -> None:
+    """Rows 11-13: each applies only when nothing before it failed, so at most one of them is reported."""
+    if not facts.user_has_course:  # row 11
         errors.add("course_identifier", m.COURSE_IDENTIFIER_INVALID)
-    if not errors and (not facts.profile_found or not facts.provider_trains_on_schedule):  # row 12 (gated)
+        return
+    if not facts.profile_found or not facts.provider_trains_on_schedule:  # row 12
         errors.add("participant_id", m.PARTICIPANT_NOT_RECOGNISED)
-    if not errors and facts.participant_type is not None:  # row 13 (gated)
+        return
+    if facts.participant_type is not None:  # row 13
         message = evidence_error(
             facts.detailed_evidence, facts.participant_type, str(facts.declaration_type), facts.evidence_held
         )
         if message:
             errors.add("evidence_held", message)
-    return errors.by_attribute
 
 
 def withdrawn_on(facts: Facts) -> datetime | None:

@@ -67,7 +67,7 @@ class Record:
 def latest_first(records: Sequence[Record]) -> list[Record]:
     """The real service's 'latest' order: open records first, then start desc, end desc, created desc."""
 
-    def key(r: Record) -> tuple:
+    def key(r: Record) -> tuple[bool, datetime, datetime, datetime]:
         return (
             r.end_date is None,
             r.start_date,
@@ -105,7 +105,7 @@ def change(records: Sequence[Record], record: Record, now: datetime, **changes: 
     ends now as ``changed`` and a copy with the changes starts now."""
     out = [r for r in records if r.id != record.id]
     if record.start_date > now:
-        out.append(replace(record, updated_at=now, **changes))  # type: ignore[arg-type]
+        out.append(replace(record, updated_at=now, **changes))  # type: ignore[arg-type]  # Record fields by name; replace() checks them
         return out
     out.append(replace(record, induction_status="changed", end_date=now, updated_at=now))
     out.append(
@@ -116,7 +116,7 @@ def change(records: Sequence[Record], record: Record, now: datetime, **changes: 
             end_date=None,
             created_at=now,
             updated_at=now,
-            **changes,  # type: ignore[arg-type]
+            **changes,  # type: ignore[arg-type]  # Record fields by name; replace() checks them
         )
     )
     return out

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chalice import Chalice, Cron, Rate
-from chalice.app import CloudWatchEvent, DynamoDBEvent
+from chalice.app import Chalice, CloudWatchEvent, Cron, DynamoDBEvent, Rate
 
 from chalicelib.domain.clock import utcnow
+from chalicelib.repositories.events import streamed_tables
 from chalicelib.services import audit, eligibility, migrations, statements
 
 log = logging.getLogger("ecf.events")
@@ -27,8 +27,6 @@ MARK_PAYABLE_SCHEDULE = "mark_statements_payable"
 
 def stream_handlers() -> dict[str, type]:
     """Handler name → the model whose table's stream feeds it (for the local poller and infra tests)."""
-    from chalicelib.repositories.events import streamed_tables
-
     tables = streamed_tables()
     return {PARTNERSHIPS_STREAM_HANDLER: tables["partnerships"], ELIGIBILITY_STREAM_HANDLER: tables["eligibilities"]}
 
@@ -98,7 +96,7 @@ def _image(image: dict[str, Any] | None) -> dict[str, Any] | None:
     """A stream image in DynamoDB JSON → plain values (strings, numbers, bools, sets)."""
     if not image:
         return None
-    from boto3.dynamodb.types import TypeDeserializer
+    from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415 - boto3 only when a stream record arrives, not on every API cold start
 
     deserializer = TypeDeserializer()
     return {key: deserializer.deserialize(value) for key, value in image.items()}

@@ -1,8 +1,8 @@
 """PynamoDB models: one class per item type, one module per table family. Key and index design is in the README."""
 
-from chalicelib.models import finance as _finance  # noqa: F401  (registers the finance tables)
-from chalicelib.models import mentors as _mentors  # noqa: F401  (registers the unfunded-mentors tables)
-from chalicelib.models import participants as _participants  # noqa: F401  (registers the participant tables)
+from chalicelib.models import finance as _finance  # noqa: F401 - registers the finance tables
+from chalicelib.models import mentors as _mentors  # noqa: F401 - registers the unfunded-mentors tables
+from chalicelib.models import participants as _participants  # noqa: F401 - registers the participant tables
 from chalicelib.models.base import all_models, create_tables, rebind_all, table_models
 
 # isort: off

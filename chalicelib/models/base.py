@@ -6,10 +6,15 @@ is for the local stack and tests only.
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from pynamodb.connection import Connection, TableConnection
+from pynamodb.indexes import GlobalSecondaryIndex, LocalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib import config
+
+_M = TypeVar("_M", bound=Model)
 
 _MODELS: list[type[Model]] = []
 _shared: list[Connection] = []
@@ -68,7 +73,7 @@ def register(model: type[Model]) -> type[Model]:
 
 def _bind(model: type[Model]) -> None:
     settings = config.current()
-    model.Meta.table_name = table_name(model.Meta.table_suffix)  # type: ignore[attr-defined]
+    model.Meta.table_name = table_name(model.Meta.table_suffix)  # type: ignore[attr-defined]  # every model's Meta declares it; BaseMeta cannot
     model.Meta.region = settings.region
     model.Meta.host = None  # the endpoint comes from AWS_ENDPOINT_URL_DYNAMODB
     model._connection = None
@@ -99,3 +104,22 @@ def create_tables(wait: bool = False) -> None:
     for model in table_models():
         if not model.exists():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=wait)
+
+
+# PynamoDB's ``Index.__init_subclass__`` (which collects an index's key attributes into ``Meta.attributes``) is
+# unannotated, so under ``mypy --strict`` every index class statement is an untyped call. The indexes subclass
+# these two instead: the same classes with a typed hook that only forwards to PynamoDB's.
+
+
+class GlobalIndex(GlobalSecondaryIndex[_M]):
+    """A ``GlobalSecondaryIndex`` with a typed ``__init_subclass__``."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)  # type: ignore[no-untyped-call]  # PynamoDB's hook is unannotated
+
+
+class LocalIndex(LocalSecondaryIndex[_M]):
+    """A ``LocalSecondaryIndex`` with a typed ``__init_subclass__``."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)  # type: ignore[no-untyped-call]  # PynamoDB's hook is unannotated

@@ -6,6 +6,8 @@ contracts and schedules under sk prefixes (statements have their own table: mode
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
@@ -50,7 +52,7 @@ class CohortLeadProvider(_CohortItem):
     cohort = NumberAttribute()
 
 
-class Band(MapAttribute):
+class Band(MapAttribute[str, Any]):
     name = UnicodeAttribute()
     min = NumberAttribute(null=True)
     max = NumberAttribute(null=True)
@@ -80,7 +82,7 @@ class MentorCallOffContract(_CohortItem):
     payment_per_participant = NumberAttribute(null=True)
 
 
-class Milestone(MapAttribute):
+class Milestone(MapAttribute[str, Any]):
     name = UnicodeAttribute()
     declaration_type = UnicodeAttribute()
     start_date = UTCDateTimeAttribute(null=True)

@@ -29,13 +29,11 @@ from pynamodb.attributes import (
 )
 from pynamodb.indexes import (
     AllProjection,
-    GlobalSecondaryIndex,
     IncludeProjection,
     KeysOnlyProjection,
-    LocalSecondaryIndex,
 )
 
-from chalicelib.models.base import BaseMeta, BaseModel, register
+from chalicelib.models.base import BaseMeta, BaseModel, GlobalIndex, LocalIndex, register
 
 STREAM = "NEW_AND_OLD_IMAGES"
 
@@ -43,7 +41,7 @@ STREAM = "NEW_AND_OLD_IMAGES"
 # --------------------------------------------------------------------------- declarations
 
 
-class DeclarationsByUser(GlobalSecondaryIndex["DeclarationItem"]):
+class DeclarationsByUser(GlobalIndex["DeclarationItem"]):
     class Meta:
         index_name = "by_user"
         projection = AllProjection()
@@ -134,7 +132,7 @@ class DeclarationAttemptItem(BaseModel):
     created_at = UTCDateTimeAttribute()
 
 
-class ViewsByCreated(GlobalSecondaryIndex["ProviderDeclarationItem"]):
+class ViewsByCreated(GlobalIndex["ProviderDeclarationItem"]):
     class Meta:
         index_name = "by_created"
         projection = IncludeProjection(["cohort", "dp", "v12"])
@@ -143,7 +141,7 @@ class ViewsByCreated(GlobalSecondaryIndex["ProviderDeclarationItem"]):
     created_key = UnicodeAttribute(range_key=True, attr_name="ck")
 
 
-class ViewsByUpdated(GlobalSecondaryIndex["ProviderDeclarationItem"]):
+class ViewsByUpdated(GlobalIndex["ProviderDeclarationItem"]):
     class Meta:
         index_name = "by_updated"
         projection = IncludeProjection(["cohort", "dp", "v12", "ck"])
@@ -176,7 +174,7 @@ class ProviderDeclarationItem(BaseModel):
 # --------------------------------------------------------------------------- statements
 
 
-class StatementsByLeadProvider(GlobalSecondaryIndex["StatementItem"]):
+class StatementsByLeadProvider(GlobalIndex["StatementItem"]):
     class Meta:
         index_name = "by_lead_provider"
         projection = AllProjection()
@@ -185,7 +183,7 @@ class StatementsByLeadProvider(GlobalSecondaryIndex["StatementItem"]):
     payment_key = UnicodeAttribute(range_key=True, attr_name="pk_pay")  # "<payment date>#<id>"
 
 
-class NextOutputStatement(GlobalSecondaryIndex["StatementItem"]):
+class NextOutputStatement(GlobalIndex["StatementItem"]):
     """Sparse: open (``ECF``) output-fee statements, by provider and cohort, in deadline order."""
 
     class Meta:
@@ -196,7 +194,7 @@ class NextOutputStatement(GlobalSecondaryIndex["StatementItem"]):
     deadline_key = UnicodeAttribute(range_key=True, attr_name="dl")  # "<deadline date>#<id>"
 
 
-class StatementsToMarkPayable(GlobalSecondaryIndex["StatementItem"]):
+class StatementsToMarkPayable(GlobalIndex["StatementItem"]):
     """Sparse: statements still open, or whose move to payable has not finished, by deadline."""
 
     class Meta:
@@ -235,7 +233,7 @@ class StatementItem(BaseModel):
     to_mark_payable = StatementsToMarkPayable()
 
 
-class LinesByName(LocalSecondaryIndex["StatementLineItem"]):
+class LinesByName(LocalIndex["StatementLineItem"]):
     """The statement's lines in participant-name order (the finance CSV's order)."""
 
     class Meta:
@@ -268,7 +266,7 @@ class StatementLineItem(BaseModel):
 # --------------------------------------------------------------------------- eligibility
 
 
-class EligibilityChangesPending(GlobalSecondaryIndex["EligibilityItem"]):
+class EligibilityChangesPending(GlobalIndex["EligibilityItem"]):
     """Sparse: eligibility rows whose consequences (declarations, read model) have not been applied yet."""
 
     class Meta:

@@ -21,12 +21,12 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
+from pynamodb.indexes import IncludeProjection, KeysOnlyProjection
 
-from chalicelib.models.base import BaseMeta, BaseModel, register
+from chalicelib.models.base import BaseMeta, BaseModel, GlobalIndex, register
 
 
-class UnfundedByCreated(GlobalSecondaryIndex["ProviderMentor"]):
+class UnfundedByCreated(GlobalIndex["ProviderMentor"]):
     class Meta:
         index_name = "unfunded_by_created"
         projection = KeysOnlyProjection()
@@ -35,7 +35,7 @@ class UnfundedByCreated(GlobalSecondaryIndex["ProviderMentor"]):
     created_key = UnicodeAttribute(range_key=True, attr_name="ck")
 
 
-class UnfundedByUpdated(GlobalSecondaryIndex["ProviderMentor"]):
+class UnfundedByUpdated(GlobalIndex["ProviderMentor"]):
     class Meta:
         index_name = "unfunded_by_updated"
         projection = IncludeProjection(["ck"])  # updated_since in created order sorts by ck

@@ -9,6 +9,8 @@ both apply.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -21,12 +23,12 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, IncludeProjection, KeysOnlyProjection
 
-from chalicelib.models.base import BaseMeta, BaseModel, register
+from chalicelib.models.base import BaseMeta, BaseModel, GlobalIndex, register
 
 
-class UsersByTrn(GlobalSecondaryIndex["User"]):
+class UsersByTrn(GlobalIndex["User"]):
     """Sparse (users with a TRN): duplicate declarations are found by TRN across users."""
 
     class Meta:
@@ -67,7 +69,7 @@ class Identity(BaseModel):
     created_at = UTCDateTimeAttribute()
 
 
-class InductionRecordAttribute(MapAttribute):
+class InductionRecordAttribute(MapAttribute[str, Any]):
     id = UnicodeAttribute()
     programme_id = UnicodeAttribute()
     school_id = UnicodeAttribute()
@@ -87,7 +89,7 @@ class InductionRecordAttribute(MapAttribute):
     updated_at = UTCDateTimeAttribute()
 
 
-class ProfilesByUser(GlobalSecondaryIndex["ParticipantProfile"]):
+class ProfilesByUser(GlobalIndex["ParticipantProfile"]):
     class Meta:
         index_name = "by_user"
         projection = AllProjection()
@@ -95,7 +97,7 @@ class ProfilesByUser(GlobalSecondaryIndex["ParticipantProfile"]):
     user_id = UnicodeAttribute(hash_key=True)
 
 
-class ProfilesByCurrentProgramme(GlobalSecondaryIndex["ParticipantProfile"]):
+class ProfilesByCurrentProgramme(GlobalIndex["ParticipantProfile"]):
     """Sparse: ``current_programme_id`` is the programme of the profile's current (active) record."""
 
     class Meta:
@@ -148,7 +150,7 @@ class ProfileState(BaseModel):
     created_at = UTCDateTimeAttribute()
 
 
-class ProgrammesBySchoolCohort(GlobalSecondaryIndex["InductionProgramme"]):
+class ProgrammesBySchoolCohort(GlobalIndex["InductionProgramme"]):
     class Meta:
         index_name = "by_school_cohort"
         projection = AllProjection()
@@ -156,7 +158,7 @@ class ProgrammesBySchoolCohort(GlobalSecondaryIndex["InductionProgramme"]):
     school_cohort = UnicodeAttribute(hash_key=True)  # "<school_id>#<year>"
 
 
-class ProgrammesByPartnership(GlobalSecondaryIndex["InductionProgramme"]):
+class ProgrammesByPartnership(GlobalIndex["InductionProgramme"]):
     class Meta:
         index_name = "by_partnership"
         projection = AllProjection()
@@ -195,7 +197,7 @@ class ProgrammeMember(BaseModel):
     user_id = UnicodeAttribute()
 
 
-class ViewsByCreated(GlobalSecondaryIndex["ProviderParticipant"]):
+class ViewsByCreated(GlobalIndex["ProviderParticipant"]):
     class Meta:
         index_name = "visible_by_created"
         projection = IncludeProjection(["cohorts", "statuses"])
@@ -204,7 +206,7 @@ class ViewsByCreated(GlobalSecondaryIndex["ProviderParticipant"]):
     created_key = UnicodeAttribute(range_key=True, attr_name="ck")
 
 
-class ViewsByUpdated(GlobalSecondaryIndex["ProviderParticipant"]):
+class ViewsByUpdated(GlobalIndex["ProviderParticipant"]):
     class Meta:
         index_name = "visible_by_updated"
         projection = IncludeProjection(["cohorts", "statuses", "ck"])
@@ -213,7 +215,7 @@ class ViewsByUpdated(GlobalSecondaryIndex["ProviderParticipant"]):
     updated_key = UnicodeAttribute(range_key=True, attr_name="uk")
 
 
-class ViewsWithTransfers(GlobalSecondaryIndex["ProviderParticipant"]):
+class ViewsWithTransfers(GlobalIndex["ProviderParticipant"]):
     """Sparse: the provider's visible participants that have a transfer involving it (the transfers list)."""
 
     class Meta:

@@ -12,14 +12,14 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, IncludeProjection, KeysOnlyProjection
 
-from chalicelib.models.base import BaseMeta, BaseModel, register
+from chalicelib.models.base import BaseMeta, BaseModel, GlobalIndex, register
 
 STREAM = "NEW_AND_OLD_IMAGES"
 
 
-class PartnershipsByLeadProviderCreated(GlobalSecondaryIndex["Partnership"]):
+class PartnershipsByLeadProviderCreated(GlobalIndex["Partnership"]):
     """Sparse: only non-relationship rows have ``lead_provider_visible`` (stored as ``lpv``)."""
 
     class Meta:
@@ -30,7 +30,7 @@ class PartnershipsByLeadProviderCreated(GlobalSecondaryIndex["Partnership"]):
     created_key = UnicodeAttribute(range_key=True, attr_name="ck")
 
 
-class PartnershipsByLeadProviderUpdated(GlobalSecondaryIndex["Partnership"]):
+class PartnershipsByLeadProviderUpdated(GlobalIndex["Partnership"]):
     class Meta:
         index_name = "by_lead_provider_updated"
         projection = IncludeProjection(["cohort", "delivery_partner_id", "ck"])
@@ -39,7 +39,7 @@ class PartnershipsByLeadProviderUpdated(GlobalSecondaryIndex["Partnership"]):
     updated_key = UnicodeAttribute(range_key=True, attr_name="uk")
 
 
-class PartnershipsBySchool(GlobalSecondaryIndex["Partnership"]):
+class PartnershipsBySchool(GlobalIndex["Partnership"]):
     class Meta:
         index_name = "by_school"
         projection = AllProjection()
@@ -48,7 +48,7 @@ class PartnershipsBySchool(GlobalSecondaryIndex["Partnership"]):
     cohort = NumberAttribute(range_key=True)
 
 
-class PartnershipsPendingMigration(GlobalSecondaryIndex["Partnership"]):
+class PartnershipsPendingMigration(GlobalIndex["Partnership"]):
     """Sparse: reported rows whose participants have not been moved into them yet (``migration_pending`` set)."""
 
     class Meta:
@@ -59,7 +59,7 @@ class PartnershipsPendingMigration(GlobalSecondaryIndex["Partnership"]):
     updated_key = UnicodeAttribute(range_key=True, attr_name="uk")
 
 
-class PartnershipsByDeliveryPartner(GlobalSecondaryIndex["Partnership"]):
+class PartnershipsByDeliveryPartner(GlobalIndex["Partnership"]):
     class Meta:
         index_name = "by_delivery_partner"
         projection = KeysOnlyProjection()

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection
 
-from chalicelib.models.base import BaseMeta, BaseModel, register
+from chalicelib.models.base import BaseMeta, BaseModel, GlobalIndex, register
 
 # --------------------------------------------------------------------------- lead providers
 
 
-class LeadProviderByName(GlobalSecondaryIndex["LeadProvider"]):
+class LeadProviderByName(GlobalIndex["LeadProvider"]):
     class Meta:
         index_name = "by_name"
         projection = AllProjection()
@@ -37,7 +37,7 @@ class LeadProvider(BaseModel):
 # --------------------------------------------------------------------------- delivery partners
 
 
-class DeliveryPartnerByName(GlobalSecondaryIndex["DeliveryPartner"]):
+class DeliveryPartnerByName(GlobalIndex["DeliveryPartner"]):
     class Meta:
         index_name = "by_name"
         projection = AllProjection()
@@ -61,7 +61,7 @@ class DeliveryPartner(BaseModel):
     by_name = DeliveryPartnerByName()
 
 
-class RelationshipByDeliveryPartner(GlobalSecondaryIndex["ProviderRelationship"]):
+class RelationshipByDeliveryPartner(GlobalIndex["ProviderRelationship"]):
     class Meta:
         index_name = "by_delivery_partner"
         projection = AllProjection()

@@ -15,12 +15,12 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import AllProjection, IncludeProjection
 
-from chalicelib.models.base import BaseMeta, BaseModel, register
+from chalicelib.models.base import BaseMeta, BaseModel, GlobalIndex, register
 
 
-class SchoolByUrn(GlobalSecondaryIndex["School"]):
+class SchoolByUrn(GlobalIndex["School"]):
     class Meta:
         index_name = "by_urn"
         projection = AllProjection()
@@ -28,7 +28,7 @@ class SchoolByUrn(GlobalSecondaryIndex["School"]):
     urn = UnicodeAttribute(hash_key=True)
 
 
-class SchoolListingByCreated(GlobalSecondaryIndex["School"]):
+class SchoolListingByCreated(GlobalIndex["School"]):
     """Sparse: only schools the v3 list can show (``listed`` set). Keys plus the filter attributes."""
 
     class Meta:
@@ -39,7 +39,7 @@ class SchoolListingByCreated(GlobalSecondaryIndex["School"]):
     created_key = UnicodeAttribute(range_key=True, attr_name="ck")
 
 
-class SchoolListingByUpdated(GlobalSecondaryIndex["School"]):
+class SchoolListingByUpdated(GlobalIndex["School"]):
     class Meta:
         index_name = "listing_by_updated"
         projection = IncludeProjection(["elig", "pc", "ck"])

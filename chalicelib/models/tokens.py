@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection
 
-from chalicelib.models.base import BaseMeta, BaseModel, register
+from chalicelib.models.base import BaseMeta, BaseModel, GlobalIndex, register
 
 
-class TokensByLeadProvider(GlobalSecondaryIndex["ApiToken"]):
+class TokensByLeadProvider(GlobalIndex["ApiToken"]):
     class Meta:
         index_name = "by_lead_provider"
         projection = AllProjection()

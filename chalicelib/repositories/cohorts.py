@@ -15,8 +15,8 @@ from chalicelib import config
 from chalicelib.domain.cohorts import CohortRules
 from chalicelib.domain.declarations import Milestone
 from chalicelib.domain.records import Cohort
+from chalicelib.models import CallOffContract, CohortLeadProvider, Schedule
 from chalicelib.models import Cohort as CohortItem
-from chalicelib.models import CohortLeadProvider, Schedule
 
 COHORTS_PK = "COHORT"
 
@@ -103,8 +103,6 @@ def save_all(items: Iterable[Model]) -> None:
 
 def contracts_of(year: int) -> list[str]:
     """Lead provider ids with a call-off contract in the cohort."""
-    from chalicelib.models import CallOffContract
-
     return [
         c.lead_provider_id for c in CallOffContract.query(cohort_pk(year), CallOffContract.sk.startswith("CONTRACT#"))
     ]

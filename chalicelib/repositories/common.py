@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -69,10 +70,18 @@ def _key_of(model: type[Model], item: Model) -> Any:
     return getattr(item, hash_name)
 
 
+@dataclass(frozen=True)
+class IndexPartition:
+    """One partition of an index, read for one key attribute (the model's hash key unless ``key_name``)."""
+
+    model: type[Model]
+    index_name: str
+    hash_value: str
+    key_name: str | None = None
+
+
 def read_index_keys(
-    model: type[Model],
-    index_name: str,
-    hash_value: str,
+    partition: IndexPartition,
     *,
     offset: int,
     limit: int,
@@ -80,7 +89,6 @@ def read_index_keys(
     range_condition: Condition | None = None,
     filter_condition: Condition | None = None,
     chunk: int | None = None,
-    key_name: str | None = None,
 ) -> list[str]:
     """Keys (the hash key, or ``key_name``) of items ``[offset, offset + limit)`` of an index partition, in order.
 
@@ -89,8 +97,9 @@ def read_index_keys(
     drops still count as read but not as skipped.
     """
     chunk = chunk or SKIP_CHUNK
+    model = partition.model
     connection = model._get_connection()
-    key_name = key_name or str(model._hash_keyname)
+    key_name = partition.key_name or str(model._hash_keyname)
     wanted = offset + limit
     seen = 0
     out: list[str] = []
@@ -99,10 +108,10 @@ def read_index_keys(
         # Read no more than the page still needs (plus a little for filtered items).
         page_size = min(chunk, max(wanted - seen, 1) + (25 if filter_condition is not None else 0))
         response = connection.query(
-            hash_value,
+            partition.hash_value,
             range_key_condition=range_condition,
             filter_condition=filter_condition,
-            index_name=index_name,
+            index_name=partition.index_name,
             scan_index_forward=forward,
             limit=page_size,
             exclusive_start_key=start_key,
@@ -152,20 +161,27 @@ def read_all_keys(
             return out
 
 
+@dataclass(frozen=True)
+class OrderedList:
+    """A list kept in two sparse indexes of ``model``, ``ck`` (created) and ``uk`` (updated) ordered."""
+
+    model: type[Model]
+    by_created: str
+    by_updated: str
+    updated_key: Any
+    key_name: str | None = None
+
+
 def ordered_page(
-    model: type[Model],
-    *,
-    by_created: str,
-    by_updated: str,
+    listing: OrderedList,
     hash_value: str,
-    updated_key: Any,
+    *,
     order: str,
     descending: bool,
     offset: int,
     limit: int,
     updated_since: datetime | None,
     filter_condition: Condition | None = None,
-    key_name: str | None = None,
 ) -> list[str]:
     """One page of a list kept in two sparse indexes, ``ck`` (created) and ``uk`` (updated) ordered.
 
@@ -174,11 +190,12 @@ def ordered_page(
     order reads the changed keys from the updated index (one request per chunk of
     them) and orders them here.
     """
+    model, key_name, updated_key = listing.model, listing.key_name, listing.updated_key
     key = key_name or str(model._hash_keyname)
     if updated_since is not None and order == "created_at":
         rows = read_all_keys(
             model,
-            by_updated,
+            listing.by_updated,
             hash_value,
             range_condition=updated_key >= iso(updated_since),
             filter_condition=filter_condition,
@@ -188,13 +205,10 @@ def ordered_page(
         return [raw[key]["S"] for raw in rows[offset : offset + limit]]
     by_updated_order = order == "updated_at"
     return read_index_keys(
-        model,
-        by_updated if by_updated_order else by_created,
-        hash_value,
+        IndexPartition(model, listing.by_updated if by_updated_order else listing.by_created, hash_value, key_name),
         offset=offset,
         limit=limit,
         forward=not descending,
         range_condition=updated_key >= iso(updated_since) if by_updated_order and updated_since is not None else None,
         filter_condition=filter_condition,
-        key_name=key_name,
     )

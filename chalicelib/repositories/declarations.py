@@ -31,7 +31,7 @@ from chalicelib.models.finance import (
     StatementLineItem,
 )
 from chalicelib.models.participants import User
-from chalicelib.repositories.common import batch_get, conflicts_as, ordered_page, transaction
+from chalicelib.repositories.common import OrderedList, batch_get, conflicts_as, ordered_page, transaction
 
 TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
 # States entered in the same millisecond sort in the order a declaration can enter them.
@@ -212,6 +212,15 @@ def _time_of(key: str) -> datetime:
     return datetime.fromisoformat(key.split("#", 1)[0].replace("Z", "+00:00"))
 
 
+_LISTING = OrderedList(
+    ProviderDeclarationItem,
+    by_created=ProviderDeclarationItem.by_created.Meta.index_name,
+    by_updated=ProviderDeclarationItem.by_updated.Meta.index_name,
+    updated_key=ProviderDeclarationItem.updated_key,
+    key_name="declaration_id",
+)
+
+
 def view_page(
     lead_provider_id: str,
     *,
@@ -225,7 +234,7 @@ def view_page(
     """Declaration ids of one page of what the provider sees, by ``created_at`` (then id)."""
     condition: Any = None
     if v1_v2:
-        condition = ProviderDeclarationItem.in_v1_v2 == True  # noqa: E712 (a PynamoDB condition)
+        condition = ProviderDeclarationItem.in_v1_v2 == True  # noqa: E712 - a PynamoDB condition, not a truth test
     if cohorts:
         clause: Any = ProviderDeclarationItem.cohort.is_in(*cohorts)
         condition = clause if condition is None else condition & clause
@@ -233,18 +242,14 @@ def view_page(
         clause = ProviderDeclarationItem.delivery_partner_id.is_in(*delivery_partner_ids)
         condition = clause if condition is None else condition & clause
     return ordered_page(
-        ProviderDeclarationItem,
-        by_created=ProviderDeclarationItem.by_created.Meta.index_name,
-        by_updated=ProviderDeclarationItem.by_updated.Meta.index_name,
-        hash_value=lead_provider_id,
-        updated_key=ProviderDeclarationItem.updated_key,
+        _LISTING,
+        lead_provider_id,
         order="created_at",
         descending=False,
         offset=offset,
         limit=limit,
         updated_since=updated_since,
         filter_condition=condition,
-        key_name="declaration_id",
     )
 
 
@@ -286,6 +291,21 @@ def _write(changes: Sequence[DeclarationChange]) -> None:
 
 
 def _add(tx: TransactWrite, change: DeclarationChange) -> None:
+    """Every write of one change, in this order: the declaration, its slot, states, lines, views, checks."""
+    _add_declaration(tx, change)
+    _add_slot(tx, change)
+    for sequence, state in enumerate(change.states):
+        tx.save(_state_item(state, sequence), condition=DeclarationStateItem.sort_key.does_not_exist())
+    _add_lines(tx, change)
+    _add_views(tx, change)
+    if change.open_statement_id is not None:
+        tx.condition_check(StatementItem, change.open_statement_id, condition=StatementItem.open_output_key.exists())
+    if change.attempt is not None:
+        tx.save(_attempt_item(change.attempt))
+
+
+def _add_declaration(tx: TransactWrite, change: DeclarationChange) -> None:
+    """A new declaration (and its user's flag), or the new version of one read at ``before.version``."""
     after = change.after
     item = _item(after)
     if change.before is None:
@@ -295,10 +315,14 @@ def _add(tx: TransactWrite, change: DeclarationChange) -> None:
             actions=[User.has_declarations.set(True)],
             condition=User.id.exists(),
         )
-    else:
-        if change.before.version is not None:
-            item.version = change.before.version
-        tx.save(item)  # PynamoDB adds "version = <read version>" and increments it
+        return
+    if change.before.version is not None:
+        item.version = change.before.version
+    tx.save(item)  # PynamoDB adds "version = <read version>" and increments it
+
+
+def _add_slot(tx: TransactWrite, change: DeclarationChange) -> None:
+    after = change.after
     slot = slot_key(after.user_id, after.course_identifier, after.declaration_type)
     if change.takes_slot:
         tx.save(
@@ -309,8 +333,9 @@ def _add(tx: TransactWrite, change: DeclarationChange) -> None:
         )
     elif change.releases_slot:
         tx.delete(DeclarationSlotItem(slot=slot), condition=DeclarationSlotItem.declaration_id == after.id)
-    for sequence, state in enumerate(change.states):
-        tx.save(_state_item(state, sequence), condition=DeclarationStateItem.sort_key.does_not_exist())
+
+
+def _add_lines(tx: TransactWrite, change: DeclarationChange) -> None:
     for line in change.new_lines:
         tx.save(_line_item(line), condition=StatementLineItem.declaration_id.does_not_exist())
     for line in change.changed_lines:
@@ -319,14 +344,13 @@ def _add(tx: TransactWrite, change: DeclarationChange) -> None:
             actions=[StatementLineItem.state.set(line.state), StatementLineItem.updated_at.set(line.at)],
             condition=StatementLineItem.declaration_id.exists(),
         )
+
+
+def _add_views(tx: TransactWrite, change: DeclarationChange) -> None:
     for view in change.views:
         tx.save(_view_item(view))
     for lead_provider_id in change.removed_viewers:
-        tx.delete(ProviderDeclarationItem(lead_provider_id=lead_provider_id, declaration_id=after.id))
-    if change.open_statement_id is not None:
-        tx.condition_check(StatementItem, change.open_statement_id, condition=StatementItem.open_output_key.exists())
-    if change.attempt is not None:
-        tx.save(_attempt_item(change.attempt))
+        tx.delete(ProviderDeclarationItem(lead_provider_id=lead_provider_id, declaration_id=change.after.id))
 
 
 def seed(changes: Sequence[DeclarationChange]) -> int:

@@ -18,8 +18,10 @@ from chalicelib.domain.imports import (
     CohortItem,
     CohortLeadProviderLink,
     CohortRecord,
+    ContractBand,
     GiasSchool,
     MentorContractRecord,
+    ScheduleMilestone,
     ScheduleRecord,
 )
 from chalicelib.models import CallOffContract, Cohort, CohortLeadProvider, MentorCallOffContract, Schedule, School
@@ -111,10 +113,14 @@ def _contract(record: CallOffContractRecord, now: datetime) -> CallOffContract:
         revised_target=record.revised_target,
         set_up_fee=record.set_up_fee,
         monthly_service_fee=record.monthly_service_fee,
-        bands=[Band(name=b.name, min=b.min, max=b.max, per_participant=b.per_participant) for b in record.bands],
+        bands=[_band(b) for b in record.bands],
         created_at=now,
         updated_at=now,
     )
+
+
+def _band(band: ContractBand) -> Band:
+    return Band(name=band.name, min=band.min, max=band.max, per_participant=band.per_participant)  # type: ignore[no-untyped-call]  # PynamoDB's MapAttribute.__init__ is unannotated
 
 
 def _mentor_contract(record: MentorContractRecord, now: datetime) -> MentorCallOffContract:
@@ -138,10 +144,14 @@ def _schedule(record: ScheduleRecord, now: datetime) -> Schedule:
         schedule_type=record.schedule_type,
         name=record.name,
         cohort=record.cohort,
-        milestones=[Milestone(**dataclasses.asdict(m)) for m in record.milestones],
+        milestones=[_milestone(m) for m in record.milestones],
         created_at=now,
         updated_at=now,
     )
+
+
+def _milestone(milestone: ScheduleMilestone) -> Milestone:
+    return Milestone(**dataclasses.asdict(milestone))  # type: ignore[no-untyped-call]  # PynamoDB's MapAttribute.__init__ is unannotated
 
 
 # --------------------------------------------------------------------------- GIAS import

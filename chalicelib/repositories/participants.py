@@ -39,6 +39,8 @@ from chalicelib.models.participants import User as UserItem
 from chalicelib.repositories import partnerships as partnership_repo
 from chalicelib.repositories import schools as school_repo
 from chalicelib.repositories.common import (
+    IndexPartition,
+    OrderedList,
     batch_get,
     conflicts_as,
     ordered_page,
@@ -87,7 +89,8 @@ def _record(item: InductionRecordAttribute) -> Record:
 
 
 def _record_item(record: Record) -> InductionRecordAttribute:
-    return InductionRecordAttribute(**{k: getattr(record, k) for k in Record.__dataclass_fields__})
+    fields = {k: getattr(record, k) for k in Record.__dataclass_fields__}
+    return InductionRecordAttribute(**fields)  # type: ignore[no-untyped-call]  # PynamoDB's MapAttribute.__init__ is unannotated
 
 
 def _profile(item: ParticipantProfile) -> Profile:
@@ -490,6 +493,15 @@ def save_views(views: Sequence[ParticipantView]) -> None:
             batch.save(view_item(view))
 
 
+_LISTING = OrderedList(
+    ProviderParticipant,
+    by_created=ProviderParticipant.visible_by_created.Meta.index_name,
+    by_updated=ProviderParticipant.visible_by_updated.Meta.index_name,
+    updated_key=ProviderParticipant.updated_key,
+    key_name="user_id",
+)
+
+
 def view_page(
     lead_provider_id: str,
     *,
@@ -511,18 +523,14 @@ def view_page(
         status_condition = ProviderParticipant.statuses.contains(training_status)
         condition = status_condition if condition is None else condition & status_condition
     return ordered_page(
-        ProviderParticipant,
-        by_created=ProviderParticipant.visible_by_created.Meta.index_name,
-        by_updated=ProviderParticipant.visible_by_updated.Meta.index_name,
-        hash_value=lead_provider_id,
-        updated_key=ProviderParticipant.updated_key,
+        _LISTING,
+        lead_provider_id,
         order=order,
         descending=descending,
         offset=offset,
         limit=limit,
         updated_since=updated_since,
         filter_condition=condition,
-        key_name="user_id",
     )
 
 
@@ -531,8 +539,9 @@ def transfer_page(lead_provider_id: str, *, updated_since: datetime | None, offs
     index): by the user's creation, or by the view's last update when ``updated_since`` is given."""
     index = ProviderParticipant.with_transfers.Meta.index_name
     if updated_since is None:
-        return read_index_keys(ProviderParticipant, index, lead_provider_id, offset=offset, limit=limit,
-                               key_name="user_id")  # fmt: skip
+        return read_index_keys(
+            IndexPartition(ProviderParticipant, index, lead_provider_id, "user_id"), offset=offset, limit=limit
+        )
     rows = read_all_keys(
         ProviderParticipant,
         index,

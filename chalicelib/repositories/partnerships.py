@@ -23,7 +23,15 @@ from chalicelib.models import Partnership as PartnershipItem
 from chalicelib.models import ProviderRelationship as RelationshipItem
 from chalicelib.models import School as SchoolItem
 from chalicelib.models import SchoolCohort as SchoolCohortItem
-from chalicelib.repositories.common import batch_get, conflicts_as, ordered_page, read_index_keys, transaction
+from chalicelib.repositories.common import (
+    IndexPartition,
+    OrderedList,
+    batch_get,
+    conflicts_as,
+    ordered_page,
+    read_index_keys,
+    transaction,
+)
 from chalicelib.repositories.providers import relationship_key
 from chalicelib.repositories.schools import LISTED, drop_listing_if_unpartnered, sort_key
 
@@ -109,6 +117,14 @@ def find_school_partnerships(school_id: str) -> list[Partnership]:
     return [_record(item) for item in rows_for_school(school_id)]
 
 
+_LISTING = OrderedList(
+    PartnershipItem,
+    by_created=PartnershipItem.by_lead_provider_created.Meta.index_name,
+    by_updated=PartnershipItem.by_lead_provider_updated.Meta.index_name,
+    updated_key=PartnershipItem.updated_key,
+)
+
+
 def list_page(
     lead_provider_id: str,
     *,
@@ -124,11 +140,8 @@ def list_page(
     if delivery_partner_ids:
         condition = condition & PartnershipItem.delivery_partner_id.is_in(*delivery_partner_ids)
     return ordered_page(
-        PartnershipItem,
-        by_created=PartnershipItem.by_lead_provider_created.Meta.index_name,
-        by_updated=PartnershipItem.by_lead_provider_updated.Meta.index_name,
-        hash_value=lead_provider_id,
-        updated_key=PartnershipItem.updated_key,
+        _LISTING,
+        lead_provider_id,
         order=order,
         descending=descending,
         offset=offset,
@@ -273,9 +286,7 @@ def pending_migration_ids(limit: int, older_than: datetime | None = None) -> lis
     """Reported rows whose migration has not completed (oldest first)."""
     range_condition = PartnershipItem.updated_key < iso(older_than) if older_than is not None else None
     return read_index_keys(
-        PartnershipItem,
-        PartnershipItem.pending_migration.Meta.index_name,
-        PENDING,
+        IndexPartition(PartnershipItem, PartnershipItem.pending_migration.Meta.index_name, PENDING),
         offset=0,
         limit=limit,
         range_condition=range_condition,

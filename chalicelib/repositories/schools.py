@@ -13,12 +13,14 @@ from collections.abc import Sequence
 from contextlib import suppress
 from datetime import datetime
 
+from pynamodb.expressions.condition import Condition
+
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.schools import School, SchoolCohort, SchoolFacts
 from chalicelib.models import School as SchoolItem
 from chalicelib.models import SchoolCohort as SchoolCohortItem
-from chalicelib.repositories.common import batch_get, conflicts_as, ordered_page, transaction
+from chalicelib.repositories.common import OrderedList, batch_get, conflicts_as, ordered_page, transaction
 
 LISTED = "Y"
 
@@ -133,9 +135,19 @@ def get_school_cohort(school_id: str, cohort: int) -> SchoolCohortItem | None:
 # --------------------------------------------------------------------------- the v3 list
 
 
-def listing_filter(cohort: int):  # type: ignore[no-untyped-def]
+def listing_filter(cohort: int) -> Condition:
     """Listed for a cohort: eligible (not CIP-only scope), or partnered in that cohort."""
-    return (SchoolItem.listed_by_eligibility == 1) | SchoolItem.partnered_cohorts.contains(cohort)
+    # PynamoDB's ``Condition.__or__`` is unannotated; the result is a Condition.
+    listed: Condition = (SchoolItem.listed_by_eligibility == 1) | SchoolItem.partnered_cohorts.contains(cohort)
+    return listed
+
+
+_LISTING = OrderedList(
+    SchoolItem,
+    by_created=SchoolItem.listing_by_created.Meta.index_name,
+    by_updated=SchoolItem.listing_by_updated.Meta.index_name,
+    updated_key=SchoolItem.updated_key,
+)
 
 
 def listing_page(
@@ -149,11 +161,8 @@ def listing_page(
 ) -> list[str]:
     """Ids of one page of the schools list, in order."""
     return ordered_page(
-        SchoolItem,
-        by_created=SchoolItem.listing_by_created.Meta.index_name,
-        by_updated=SchoolItem.listing_by_updated.Meta.index_name,
-        hash_value=LISTED,
-        updated_key=SchoolItem.updated_key,
+        _LISTING,
+        LISTED,
         order=order,
         descending=descending,
         offset=offset,

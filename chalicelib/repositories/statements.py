@@ -90,7 +90,7 @@ def of_lead_provider(
     """The provider's statements in payment-date order (then id): one Query (a few hundred items at most)."""
     condition: Any = None
     if output_fee_only:
-        condition = StatementItem.output_fee == True  # noqa: E712 (a PynamoDB condition)
+        condition = StatementItem.output_fee == True  # noqa: E712 - a PynamoDB condition, not a truth test
     if cohorts:
         clause: Any = StatementItem.cohort.is_in(*cohorts)
         condition = clause if condition is None else condition & clause

@@ -4,6 +4,8 @@ tests, benchmark) that must set up storage without touching the models."""
 
 from __future__ import annotations
 
+from pynamodb.exceptions import TableDoesNotExist
+
 from chalicelib import models
 
 
@@ -19,6 +21,4 @@ def create_tables() -> None:
 
 def is_missing_table(error: BaseException) -> bool:
     """True for PynamoDB's error for a table that does not exist (the stage is not set up)."""
-    from pynamodb.exceptions import TableDoesNotExist
-
     return isinstance(error, TableDoesNotExist)

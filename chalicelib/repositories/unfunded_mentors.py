@@ -14,12 +14,21 @@ from chalicelib.models.mentors import Mentor as MentorItem
 from chalicelib.models.mentors import ProviderMentor
 from chalicelib.repositories import participant_graph as graph
 from chalicelib.repositories import participants as participant_repo
-from chalicelib.repositories.common import batch_get, conflicts_as, ordered_page, transaction
+from chalicelib.repositories.common import OrderedList, batch_get, conflicts_as, ordered_page, transaction
 from chalicelib.repositories.schools import sort_key
 
 TX_ITEMS = 100  # DynamoDB's limit of actions per transaction
 
 # --------------------------------------------------------------------------- reads for the API
+
+
+_LISTING = OrderedList(
+    ProviderMentor,
+    by_created=ProviderMentor.unfunded_by_created.Meta.index_name,
+    by_updated=ProviderMentor.unfunded_by_updated.Meta.index_name,
+    updated_key=ProviderMentor.updated_key,
+    key_name="mentor_user_id",
+)
 
 
 def page(
@@ -33,17 +42,13 @@ def page(
 ) -> list[str]:
     """Mentor user ids of one page of the provider's unfunded mentors (a keys-only index page)."""
     return ordered_page(
-        ProviderMentor,
-        by_created=ProviderMentor.unfunded_by_created.Meta.index_name,
-        by_updated=ProviderMentor.unfunded_by_updated.Meta.index_name,
-        hash_value=lead_provider_id,
-        updated_key=ProviderMentor.updated_key,
+        _LISTING,
+        lead_provider_id,
         order=order,
         descending=descending,
         offset=offset,
         limit=limit,
         updated_since=updated_since,
-        key_name="mentor_user_id",
     )
 
 

@@ -5,6 +5,7 @@ Attribute order is the real service's (jsonapi-serializer keeps the first-defini
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.domain.clock import iso
@@ -105,8 +106,6 @@ def statement(item: Statement) -> dict[str, Any]:
 
 
 def _sample() -> Declaration:
-    from datetime import UTC, datetime
-
     at = datetime(2000, 1, 1, tzinfo=UTC)
     return Declaration(
         id="", user_id="", profile_id="", participant_type="ect", lead_provider_id="", lead_provider_name="",

@@ -13,6 +13,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from chalicelib.domain.errors import InputError, NotFound
 from chalicelib.domain.statements import ELIGIBILITY_REASONS, ELIGIBILITY_STATUSES, Eligibility
@@ -76,7 +77,7 @@ def apply(profile_id: str, now: datetime) -> int:
     return moved
 
 
-def on_change(old: dict | None, new: dict | None, now: datetime) -> str:  # type: ignore[type-arg]
+def on_change(old: dict[str, Any] | None, new: dict[str, Any] | None, now: datetime) -> str:
     """A stream record of the eligibility table: the record is only the trigger; ``apply`` reads the row."""
     if new is None or not new.get("pe"):
         return "ignored"

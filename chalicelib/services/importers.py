@@ -32,6 +32,7 @@ from chalicelib.domain.schools import SchoolFacts, listed_by_eligibility, should
 from chalicelib.domain.statements import Statement, initial_type
 from chalicelib.repositories import imports as import_repo
 from chalicelib.repositories import statements as statement_repo
+from chalicelib.services.ids import YEAR_DIGITS
 
 Progress = Callable[[int, int], None]
 NAMESPACE = uuid.UUID("6f1c1f9e-2a53-4d0e-9a43-8f1f4f0b7c11")
@@ -79,7 +80,7 @@ def _read_csv(path: Path, required: str, encoding: str = "utf-8-sig") -> list[di
 
 
 def _year(value: str, where: str) -> int:
-    if not value.isdigit() or len(value) != 4:
+    if not value.isdigit() or len(value) != YEAR_DIGITS:
         raise InputError(f"{where}: {value!r} is not a cohort year")
     return int(value)
 

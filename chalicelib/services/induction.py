@@ -343,7 +343,7 @@ def _new_profile(user: User, participant_type: str, school_cohort: SchoolCohortS
     )
 
 
-def add_participant(
+def add_participant(  # noqa: PLR0913 - keyword-only fields of the admin command; callers in admin/, localdev/, bench/ and tests pass them by name
     *,
     urn: str,
     cohort: int,

@@ -14,6 +14,7 @@ from typing import Any
 
 from chalicelib.domain import messages as m
 from chalicelib.domain.clock import start_of_day
+from chalicelib.domain.cohorts import listed_by_default
 from chalicelib.domain.errors import Conflict, InputError, NotFound, ValidationFailed
 from chalicelib.domain.paging import Order, Page
 from chalicelib.domain.partnerships import (
@@ -24,6 +25,7 @@ from chalicelib.domain.partnerships import (
     partnership_record,
     programme_choice_after_challenge,
 )
+from chalicelib.domain.providers import DeliveryPartner
 from chalicelib.domain.records import Cohort, PartnershipRecord
 from chalicelib.domain.schools import School, is_cip_only, is_eligible
 from chalicelib.repositories import cohorts as cohort_repo
@@ -58,51 +60,75 @@ def create_partnership(lead_provider_id: str, attributes: Mapping[str, Any], now
 def _plan_report(
     lead_provider_id: str, attributes: Mapping[str, Any], now: datetime
 ) -> tuple[School, Partnership, bool]:
-    errors: dict[str, list[str]] = {}
-    raw_cohort = attributes.get("cohort")
-    raw_school = attributes.get("school_id")
-    raw_partner = attributes.get("delivery_partner_id")
+    cohort, school, partner = _validated_report(lead_provider_id, attributes)
+    return _planned_partnership(lead_provider_id, cohort, school, partner, now)
 
-    cohort = None
+
+def _validated_report(lead_provider_id: str, attributes: Mapping[str, Any]) -> tuple[Cohort, School, DeliveryPartner]:
+    """The report's cohort, school and delivery partner, or ValidationFailed with every field's error in order."""
+    errors: dict[str, list[str]] = {}
+    cohort = _reported_cohort(attributes.get("cohort"), errors)
+    _check_lead_provider(lead_provider_id, errors)
+    school = _reported_school(attributes.get("school_id"), cohort, lead_provider_id, errors)
+    partner = _reported_partner(attributes.get("delivery_partner_id"), cohort, lead_provider_id, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    assert cohort is not None
+    assert school is not None
+    assert partner is not None
+    return cohort, school, partner
+
+
+def _reported_cohort(raw_cohort: Any, errors: dict[str, list[str]]) -> Cohort | None:
     if _blank(raw_cohort):
         errors["cohort"] = [m.COHORT_BLANK]
-    else:
-        year = parse_year(raw_cohort)
-        cohort = cohort_repo.get_cohort(year) if year is not None else None
-        if cohort is None:
-            errors["cohort"] = [m.COHORT_INVALID]
+        return None
+    year = parse_year(raw_cohort)
+    cohort = cohort_repo.get_cohort(year) if year is not None else None
+    if cohort is None:
+        errors["cohort"] = [m.COHORT_INVALID]
+    return cohort
 
+
+def _check_lead_provider(lead_provider_id: str, errors: dict[str, list[str]]) -> None:
     lead_provider = provider_repo.get_lead_provider(lead_provider_id) if lead_provider_id else None
     if not lead_provider_id:
         errors["lead_provider_id"] = [m.LEAD_PROVIDER_BLANK]
     elif lead_provider is None:
         errors["lead_provider_id"] = [m.LEAD_PROVIDER_INVALID]
 
-    school = None
+
+def _reported_school(
+    raw_school: Any, cohort: Cohort | None, lead_provider_id: str, errors: dict[str, list[str]]
+) -> School | None:
     if _blank(raw_school):
         errors["school_id"] = [m.SCHOOL_BLANK]
-    else:
-        school = school_repo.find_school(str(raw_school)) if is_uuid(raw_school) else None
-        problem = _school_problem(school, cohort.start_year if cohort else None, lead_provider_id)
-        if problem:
-            errors["school_id"] = [problem]
+        return None
+    school = school_repo.find_school(str(raw_school)) if is_uuid(raw_school) else None
+    problem = _school_problem(school, cohort.start_year if cohort else None, lead_provider_id)
+    if problem:
+        errors["school_id"] = [problem]
+    return school
 
-    partner = None
+
+def _reported_partner(
+    raw_partner: Any, cohort: Cohort | None, lead_provider_id: str, errors: dict[str, list[str]]
+) -> DeliveryPartner | None:
     if _blank(raw_partner):
         errors["delivery_partner_id"] = [m.DELIVERY_PARTNER_BLANK]
-    else:
-        partner = provider_repo.get_delivery_partner(str(raw_partner)) if is_uuid(raw_partner) else None
-        if partner is None:
-            errors["delivery_partner_id"] = [m.DELIVERY_PARTNER_INVALID]
-        elif cohort is not None and not provider_repo.get_relationship(lead_provider_id, partner.id, cohort.start_year):
-            errors["delivery_partner_id"] = [m.DELIVERY_PARTNER_NO_RELATIONSHIP]
+        return None
+    partner = provider_repo.get_delivery_partner(str(raw_partner)) if is_uuid(raw_partner) else None
+    if partner is None:
+        errors["delivery_partner_id"] = [m.DELIVERY_PARTNER_INVALID]
+    elif cohort is not None and not provider_repo.get_relationship(lead_provider_id, partner.id, cohort.start_year):
+        errors["delivery_partner_id"] = [m.DELIVERY_PARTNER_NO_RELATIONSHIP]
+    return partner
 
-    if errors:
-        raise ValidationFailed(errors)
-    assert cohort is not None
-    assert school is not None
-    assert partner is not None
 
+def _planned_partnership(
+    lead_provider_id: str, cohort: Cohort, school: School, partner: DeliveryPartner, now: datetime
+) -> tuple[School, Partnership, bool]:
+    """The row the report writes: our challenged row or a relationship row with this partner, else a new row."""
     year = cohort.start_year
     rows = repo.find_school_cohort_partnerships(school.id, year)
     row = next(
@@ -167,6 +193,11 @@ def _school_problem(school: School | None, year: int | None, lead_provider_id: s
         return m.SCHOOL_INELIGIBLE
     if year is None:
         return None  # the cohort error is reported; the rest depends on the cohort
+    return _school_cohort_problem(school, year, lead_provider_id)
+
+
+def _school_cohort_problem(school: School, year: int, lead_provider_id: str) -> str | None:
+    """The school's checks in the reported cohort: not already recruited, and last year's programme confirmed."""
     school_cohort = school_repo.find_school_cohort(school.id, year)
     active_provider = school_cohort.active_lead_provider_id if school_cohort else None
     if active_provider == lead_provider_id:
@@ -290,7 +321,7 @@ def list_partnerships(
     order: Order,
     page: Page,
 ) -> list[PartnershipRecord]:
-    years = list(cohorts) if cohorts else [year for year in cohort_repo.years() if year > 2020]
+    years = list(cohorts) if cohorts else [year for year in cohort_repo.years() if listed_by_default(year)]
     if not years:
         return []
     ids = repo.list_page(

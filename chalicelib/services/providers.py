@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from chalicelib.domain import messages as m
+from chalicelib.domain.cohorts import listed_by_default
 from chalicelib.domain.errors import Conflict, InputError, NotFound
 from chalicelib.domain.paging import Order, Page
 from chalicelib.domain.providers import DeliveryPartner, LeadProvider, NoCohortsGiven, ProviderRelationship, clean_name
@@ -132,7 +133,7 @@ def list_delivery_partners(
     years = list(cohorts) if cohorts else None
     records = _records(repo.relationships_of_lead_provider(lead_provider_id), years)
     if years is None:
-        records = [r for r in records if any(int(y) > 2020 for y in r.cohorts)]
+        records = [r for r in records if any(listed_by_default(int(y)) for y in r.cohorts)]
     key = (lambda r: (r.updated_at, r.id)) if order.field == "updated_at" else (lambda r: (r.created_at, r.id))
     records.sort(key=key, reverse=order.descending)
     return records[page.offset : page.offset + page.per_page]

@@ -9,11 +9,18 @@ resumable (the statement keeps a marker until every line has moved, so a re-run 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from chalicelib.domain.declarations import Declaration, DeclarationChange, StateChange, StatementLineChange
+from chalicelib.domain.cohorts import listed_by_default
+from chalicelib.domain.declarations import (
+    Declaration,
+    DeclarationChange,
+    ProviderDeclarationView,
+    StateChange,
+    StatementLineChange,
+)
 from chalicelib.domain.errors import Conflict, InputError, NotFound
 from chalicelib.domain.paging import Page
 from chalicelib.domain.statements import Statement, StatementLine, StatementRefused
@@ -42,7 +49,7 @@ def list_statements(
         return []
     rows = repo.of_lead_provider(lead_provider_id, output_fee_only=True, cohorts=cohorts, updated_since=updated_since)
     if not cohorts:
-        rows = [s for s in rows if s.cohort > 2020]
+        rows = [s for s in rows if listed_by_default(s.cohort)]
     return rows[page.offset : page.offset + page.per_page]
 
 
@@ -170,7 +177,7 @@ def move_line(
     statement_id: str,
     line: StatementLine,
     declaration: Declaration | None,
-    views: dict,  # type: ignore[type-arg]
+    views: Mapping[tuple[str, str], ProviderDeclarationView],
     to_state: str,
     now: datetime,
 ) -> DeclarationChange | None:

@@ -16,6 +16,8 @@ from chalicelib.services.providers import lead_provider_named
 
 __all__ = ["Caller", "IssuedToken", "authenticate", "clear_cache", "create_token", "hash_token", "reset_key"]
 
+MAX_TOKEN_LENGTH = 512  # longer bearer tokens are refused unhashed and unlooked-up
+CACHE_MAX_ENTRIES = 10_000  # the per-process cache is emptied when it grows past this
 TOKEN_BYTES = 15  # 20 URL-safe characters, as the real service issues
 LAST_USED_INTERVAL = timedelta(hours=1)
 
@@ -31,7 +33,7 @@ def _hmac_key() -> bytes:
             if settings.token_key:
                 _key.append(settings.token_key.encode())
             elif settings.token_key_parameter:
-                import boto3
+                import boto3  # noqa: PLC0415 - only stages that keep the key in SSM pay for importing boto3
 
                 ssm = boto3.client("ssm", region_name=settings.region)
                 value = ssm.get_parameter(Name=settings.token_key_parameter, WithDecryption=True)
@@ -73,7 +75,7 @@ _cache: dict[str, tuple[Caller | None, float]] = {}
 
 def authenticate(token: str | None, now: datetime) -> Caller | None:
     """Resolve a bearer token. Results (hits and misses) are cached per process for a short time."""
-    if not token or len(token) > 512:
+    if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     digest = hash_token(token)
     ttl = config.current().auth_cache_seconds
@@ -85,7 +87,7 @@ def authenticate(token: str | None, now: datetime) -> Caller | None:
     if record is not None and (record.last_used_at is None or record.last_used_at < now - LAST_USED_INTERVAL):
         repo.touch_token(digest, now, now - LAST_USED_INTERVAL)
     if ttl > 0:
-        if len(_cache) > 10_000:
+        if len(_cache) > CACHE_MAX_ENTRIES:
             _cache.clear()
         _cache[digest] = (caller, time.monotonic() + ttl)
     return caller

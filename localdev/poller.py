@@ -138,7 +138,7 @@ class StreamPoller:
         """Handler name -> stream ARNs of its table (usually one)."""
         found: dict[str, list[str]] = {}
         for name, model in self.handlers.items():
-            table = model.Meta.table_name  # type: ignore[attr-defined]
+            table = model.Meta.table_name  # type: ignore[attr-defined]  # a PynamoDB model, a name localdev may not import
             arns: list[str] = []
             kwargs: dict[str, Any] = {"TableName": table}
             while True:

@@ -7,9 +7,11 @@ from datetime import UTC, date, datetime
 
 from admin import texts
 
+YEAR_DIGITS = 4
+
 
 def year(text: str) -> int:
-    if not (text.isdigit() and len(text) == 4):
+    if not (text.isdigit() and len(text) == YEAR_DIGITS):
         raise argparse.ArgumentTypeError(texts.NOT_A_YEAR.format(text=text))
     return int(text)  # ValueError for digits int() refuses (such as "²"): argparse then names the type
 

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+
+from botocore.exceptions import (
+    ClientError,
+    HTTPClientError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+    TokenRetrievalError,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from admin import texts
 from admin.stage import LOCAL_STAGES
@@ -12,9 +21,6 @@ from chalicelib.domain.errors import DomainError, NotFound
 from chalicelib.domain.providers import NoCohortsGiven
 from chalicelib.domain.statements import StatementRefused
 from chalicelib.repositories import storage
-
-if TYPE_CHECKING:
-    from botocore.exceptions import ClientError
 
 
 def _causes(error: BaseException) -> Iterator[BaseException]:
@@ -48,22 +54,8 @@ def describe_error(error: BaseException, settings: config.Settings) -> str | Non
 
 def _describe_aws(cause: BaseException, where: str, stage: str) -> str | None:
     """The message for one error of the AWS client libraries, or None for anything else."""
-    from botocore.exceptions import (
-        ClientError,
-        HTTPClientError,
-        NoCredentialsError,
-        PartialCredentialsError,
-        ReadTimeoutError,
-        TokenRetrievalError,
-    )
-    from botocore.exceptions import ConnectionError as BotoConnectionError
-
-    if isinstance(cause, ReadTimeoutError):
-        return texts.READ_TIMEOUT.format(where=where)
-    if isinstance(cause, BotoConnectionError | HTTPClientError):
-        if stage in LOCAL_STAGES:
-            return texts.UNREACHABLE_LOCAL.format(where=where)
-        return texts.UNREACHABLE.format(where=where, cause=cause)
+    if isinstance(cause, ReadTimeoutError | BotoConnectionError | HTTPClientError):
+        return _unreachable(cause, where, stage)
     if isinstance(cause, NoCredentialsError | PartialCredentialsError | TokenRetrievalError):
         return texts.NO_CREDENTIALS.format(stage=stage, cause=cause)
     if storage.is_missing_table(cause):
@@ -71,6 +63,15 @@ def _describe_aws(cause: BaseException, where: str, stage: str) -> str | None:
     if isinstance(cause, ClientError):
         return _client_error(cause, where)
     return None
+
+
+def _unreachable(cause: BaseException, where: str, stage: str) -> str:
+    """No answer from DynamoDB: too slow, or nothing listening (the local stack not running, for a local stage)."""
+    if isinstance(cause, ReadTimeoutError):
+        return texts.READ_TIMEOUT.format(where=where)
+    if stage in LOCAL_STAGES:
+        return texts.UNREACHABLE_LOCAL.format(where=where)
+    return texts.UNREACHABLE.format(where=where, cause=cause)
 
 
 def _client_error(cause: ClientError, where: str) -> str:

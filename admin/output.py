@@ -21,15 +21,19 @@ def cell(value: Any) -> str:
         return EMPTY
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, datetime):
-        return iso(value) or EMPTY
-    if isinstance(value, date):
-        return value.isoformat()
+    if isinstance(value, date):  # a datetime too
+        return _date_cell(value)
     if isinstance(value, list | tuple | set | frozenset):
         return ", ".join(cell(v) for v in value) or EMPTY
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return " ".join(str(value).split())  # one line per cell, whatever the data holds
+
+
+def _date_cell(value: date) -> str:
+    if isinstance(value, datetime):
+        return iso(value) or EMPTY
+    return value.isoformat()
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], indent: str = "") -> str:
@@ -60,19 +64,24 @@ def to_jsonable(value: Any) -> Any:
     """Dataclasses, datetimes (RFC 3339, ms, Z), sets (sorted) and tuples → plain JSON values."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict | list | tuple | set | frozenset):
+        return _jsonable_collection(value)
+    if isinstance(value, date):  # a datetime too
+        return iso(value) if isinstance(value, datetime) else value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _jsonable_collection(
+    value: dict[Any, Any] | list[Any] | tuple[Any, ...] | set[Any] | frozenset[Any],
+) -> dict[str, Any] | list[Any]:
+    """A dict with text keys; a list for a list or tuple, and for a set (sorted)."""
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
-    if isinstance(value, set | frozenset):
-        return [to_jsonable(v) for v in sorted(value)]
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+    return [to_jsonable(v) for v in sorted(value)]
 
 
 def dumps(document: Any) -> str:

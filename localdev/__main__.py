@@ -151,14 +151,9 @@ def print_banner(stack: Stack) -> None:
     _print(f"{READY} Ctrl-C to stop (twice to stop at once).")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("werkzeug", "botocore", "pynamodb", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-    stop = threading.Event()
-    serving = threading.Event()
+def _handle_signals(stop: threading.Event, serving: threading.Event) -> None:
+    """Ctrl-C (or SIGTERM) sets ``stop``; while starting it abandons the start-up, and a second one while
+    shutting down exits at once."""
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         if stop.is_set() and serving.is_set():
@@ -170,6 +165,17 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("werkzeug", "botocore", "pynamodb", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    stop = threading.Event()
+    serving = threading.Event()
+    _handle_signals(stop, serving)
 
     stack = Stack(port=args.port, dynamodb_port=args.dynamodb_port, demo_schools=args.schools, demo=not args.no_demo)
     stack.out = _print

@@ -195,7 +195,7 @@ def plan_finance(now: datetime, directory: Path = COHORT_DIR, cohort: int = FINA
     rows.sort(key=lambda r: r.deadline)
     today = now.date()
     passed = [r for r in rows if r.deadline < today]
-    if len(passed) < 2 or len(passed) == len(rows):
+    if len(passed) < 2 or len(passed) == len(rows):  # noqa: PLR2004 - the plan's two statements, paid and payable
         return None
     plan = FinancePlan(cohort, passed[-2], passed[-1])
     if plan.payable_window <= plan.paid_authorised_at:
@@ -276,207 +276,279 @@ def load_demo(
     delivery_partners: int | None = None,
     log: Callable[[str], None] = print,
 ) -> DemoResult:
-    rng = random.Random(seed)
-    result = DemoResult()
+    loader = _DemoLoader(now, random.Random(seed), log)
     started = time.monotonic()
+    loader.add_lead_providers()
+    loader.lap("lead providers")
+    finance_plan = loader.import_cohorts()
+    loader.lap("cohort import")
+    loader.add_delivery_partners(_delivery_partner_count(schools_count, delivery_partners))
+    loader.lap("delivery partners")
+    rows = loader.import_schools(schools_count, seed)
+    loader.lap("schools")
+    untouched = loader.add_partnerships(rows)
+    loader.lap("partnerships")
+    loader.add_tokens_and_example(untouched)
+    loader.lap("tokens")
+    loader.add_declarations(finance_plan, untouched)
+    loader.lap("declarations")
+    loader.result.timings["total"] = time.monotonic() - started
+    return loader.result
 
-    def step(name: str, since: float) -> float:
-        result.timings[name] = time.monotonic() - since
-        return time.monotonic()
+
+# Delivery partners: all of them for a demo of LARGE_DEMO_SCHOOLS or more, else a few.
+LARGE_DEMO_SCHOOLS = 1000
+LARGE_DEMO_PARTNERS = 40
+SMALL_DEMO_PARTNERS = 12
+TRN_KNOWN_SHARE = 0.8  # of the participants onboarded before their partnership, those with a TRN
+
+
+def _delivery_partner_count(schools_count: int, wanted: int | None) -> int:
+    if wanted is not None:
+        return wanted
+    return LARGE_DEMO_PARTNERS if schools_count >= LARGE_DEMO_SCHOOLS else SMALL_DEMO_PARTNERS
+
+
+@dataclass(frozen=True)
+class _SchoolGroups:
+    """The partnerable schools of the extract, shuffled and split by what step 5 does with them."""
+
+    partnered_2024: list[dict[str, str]]
+    partnered_2025: list[dict[str, str]]  # new in 2025
+    continuing: list[dict[str, str]]  # partnered in 2024, and again in 2025
+    choosing: list[dict[str, str]]  # a programme choice only
+    untouched: list[dict[str, str]]  # left for the banner's example and the declarations
+
+    @classmethod
+    def split(cls, eligible: list[dict[str, str]]) -> _SchoolGroups:
+        n_2024 = min(200, len(eligible) // 10)
+        n_2025_new = min(40, len(eligible) // 40)
+        n_choices = min(120, len(eligible) // 20)
+        partnered_2024 = eligible[:n_2024]
+        return cls(
+            partnered_2024=partnered_2024,
+            partnered_2025=eligible[n_2024 : n_2024 + n_2025_new],
+            continuing=partnered_2024[: n_2024 // 4],
+            choosing=eligible[n_2024 + n_2025_new : n_2024 + n_2025_new + n_choices],
+            untouched=eligible[n_2024 + n_2025_new + n_choices :],
+        )
+
+
+class _DemoLoader:
+    """The steps of ``load_demo`` (see the module's docstring), sharing one random generator, so the order in which
+    they draw from it (and so the demo for a seed) is the order they run in."""
+
+    def __init__(self, now: datetime, rng: random.Random, log: Callable[[str], None]) -> None:
+        self.now = now
+        self.rng = rng
+        self.log = log
+        self.result = DemoResult()
+        self.related: dict[tuple[str, int], list[tuple[str, str]]] = {}  # (lp, year) -> [(dp id, dp name)]
+        self.people = iter(range(1_000_000))
+        self.mark = time.monotonic()
+
+    def lap(self, name: str) -> None:
+        """Record the time the step just finished took."""
+        self.result.timings[name] = time.monotonic() - self.mark
+        self.mark = time.monotonic()
 
     # 1. Lead providers.
-    mark = time.monotonic()
-    for name in LEAD_PROVIDERS:
-        result.lead_providers[name] = providers.add_lead_provider(name, now).id
-    mark = step("lead providers", mark)
+    def add_lead_providers(self) -> None:
+        for name in LEAD_PROVIDERS:
+            self.result.lead_providers[name] = providers.add_lead_provider(name, self.now).id
 
     # 2. Cohorts, contracts, schedules and statements. The two statements step 7 fills are imported first,
     # in the past (see load_declarations).
-    finance_plan = plan_finance(now)
-    if finance_plan is not None:
-        with tempfile.TemporaryDirectory(prefix="ecf-cohort-") as folder:
-            write_history_cohort(Path(folder), finance_plan, FINANCE_LEAD_PROVIDER)
-            importers.import_cohort(folder, finance_plan.imported_at)
-    imported = importers.import_cohort(COHORT_DIR, now)
-    log(
-        f"  cohorts {', '.join(map(str, imported.cohorts))}: {imported.contracts} contracts, "
-        f"{imported.schedules} schedules, {imported.statements} statements"
-    )
-    mark = step("cohort import", mark)
+    def import_cohorts(self) -> FinancePlan | None:
+        finance_plan = plan_finance(self.now)
+        if finance_plan is not None:
+            with tempfile.TemporaryDirectory(prefix="ecf-cohort-") as folder:
+                write_history_cohort(Path(folder), finance_plan, FINANCE_LEAD_PROVIDER)
+                importers.import_cohort(folder, finance_plan.imported_at)
+        imported = importers.import_cohort(COHORT_DIR, self.now)
+        self.log(
+            f"  cohorts {', '.join(map(str, imported.cohorts))}: {imported.contracts} contracts, "
+            f"{imported.schedules} schedules, {imported.statements} statements"
+        )
+        return finance_plan
 
     # 3. Delivery partners, each with one to three lead providers.
-    dp_count = delivery_partners if delivery_partners is not None else (40 if schools_count >= 1000 else 12)
-    plans = []
-    for index, name in enumerate(DELIVERY_PARTNERS[:dp_count]):
-        lps = rng.sample(LEAD_PROVIDERS, rng.choices((1, 2, 3), weights=(50, 35, 15))[0])
-        first_year = rng.choices(DP_COHORTS[:3], weights=(70, 15, 15))[0] if index >= len(LEAD_PROVIDERS) else 2021
-        plans.append((name, lps, [y for y in DP_COHORTS if y >= first_year]))
-    # Every lead provider gets at least one partner for every cohort: its examples must work.
-    for index, lp in enumerate(LEAD_PROVIDERS[: len(plans)]):
-        if lp not in plans[index][1]:
-            plans[index] = (plans[index][0], [lp, *plans[index][1]][:3], plans[index][2])
+    def add_delivery_partners(self, count: int) -> None:
+        plans = self._partner_plans(count)
+        result = self.result
+        result.relationships = sum(self._add_partner(*plan) for plan in plans)
+        result.delivery_partners = len(plans)
+        self.log(f"  {result.delivery_partners} delivery partners, {result.relationships} provider relationships")
 
-    related: dict[tuple[str, int], list[tuple[str, str]]] = {}  # (lp, year) -> [(dp id, dp name)]
+    def _partner_plans(self, count: int) -> list[tuple[str, list[str], list[int]]]:
+        """(name, lead providers, cohorts) of each delivery partner."""
+        rng = self.rng
+        plans = []
+        for index, name in enumerate(DELIVERY_PARTNERS[:count]):
+            lps = rng.sample(LEAD_PROVIDERS, rng.choices((1, 2, 3), weights=(50, 35, 15))[0])
+            first_year = rng.choices(DP_COHORTS[:3], weights=(70, 15, 15))[0] if index >= len(LEAD_PROVIDERS) else 2021
+            plans.append((name, lps, [y for y in DP_COHORTS if y >= first_year]))
+        # Every lead provider gets at least one partner for every cohort: its examples must work.
+        for index, lp in enumerate(LEAD_PROVIDERS[: len(plans)]):
+            if lp not in plans[index][1]:
+                plans[index] = (plans[index][0], [lp, *plans[index][1]][:3], plans[index][2])
+        return plans
 
-    def add_partner(name: str, lps: list[str], years: list[int]) -> int:
-        partner = providers.add_delivery_partner(name, lps[0], years, now)
+    def _add_partner(self, name: str, lps: list[str], years: list[int]) -> int:
+        partner = providers.add_delivery_partner(name, lps[0], years, self.now)
         for lp in lps[1:]:
-            providers.relate_delivery_partner(partner.id, lp, years, now)
+            providers.relate_delivery_partner(partner.id, lp, years, self.now)
         for lp in lps:
             for year in years:
-                related.setdefault((lp, year), []).append((partner.id, partner.name))
+                self.related.setdefault((lp, year), []).append((partner.id, partner.name))
         return len(lps) * len(years)
 
-    result.relationships = sum(add_partner(*plan) for plan in plans)
-    result.delivery_partners = len(plans)
-    log(f"  {result.delivery_partners} delivery partners, {result.relationships} provider relationships")
-    mark = step("delivery partners", mark)
-
     # 4. Schools from a generated GIAS extract.
-    with tempfile.TemporaryDirectory(prefix="ecf-gias-") as folder:
-        path = Path(folder) / "edubasealldata.csv"
-        rows = gias.write_gias_csv(path, schools_count, seed)
-        school_import = importers.import_schools(path, now)
-    result.schools_in_extract = school_import.rows
-    result.schools_imported = school_import.created + school_import.updated + school_import.unchanged
-    log(
-        f"  GIAS extract: {school_import.rows} establishments, {result.schools_imported} schools imported, "
-        f"{school_import.skipped} out of scope"
-    )
-    mark = step("schools", mark)
+    def import_schools(self, count: int, seed: int) -> list[dict[str, str]]:
+        with tempfile.TemporaryDirectory(prefix="ecf-gias-") as folder:
+            path = Path(folder) / "edubasealldata.csv"
+            rows = gias.write_gias_csv(path, count, seed)
+            school_import = importers.import_schools(path, self.now)
+        self.result.schools_in_extract = school_import.rows
+        self.result.schools_imported = school_import.created + school_import.updated + school_import.unchanged
+        self.log(
+            f"  GIAS extract: {school_import.rows} establishments, {self.result.schools_imported} schools imported, "
+            f"{school_import.skipped} out of scope"
+        )
+        return rows
 
-    # 5. Programme choices and partnerships.
-    eligible = [row for row in rows if _partnerable(row)]
-    eligible = list({row["URN"]: row for row in eligible}.values())
-    rng.shuffle(eligible)
-    n_2024 = min(200, len(eligible) // 10)
-    n_2025_new = min(40, len(eligible) // 40)
-    n_2025_continuing = n_2024 // 4
-    n_choices = min(120, len(eligible) // 20)
-    partnered_2024 = eligible[:n_2024]
-    partnered_2025 = eligible[n_2024 : n_2024 + n_2025_new]
-    choosing = eligible[n_2024 + n_2025_new : n_2024 + n_2025_new + n_choices]
-    untouched = eligible[n_2024 + n_2025_new + n_choices :]
+    # 5. Programme choices and partnerships. Returns the partnerable schools left untouched.
+    def add_partnerships(self, rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        eligible = [row for row in rows if _partnerable(row)]
+        eligible = list({row["URN"]: row for row in eligible}.values())
+        self.rng.shuffle(eligible)
+        groups = _SchoolGroups.split(eligible)
+        plan = self._plan_partnerships(groups)
+        self.result.programme_choices = self._set_programme_choices(groups)
+        self._onboard_before_partnerships(groups.partnered_2024)
+        created = [pid for pid in (self._report(*planned) for planned in plan) if pid]
+        self.result.partnerships = len(created)
+        self.result.challenged = self._challenge(created)
+        self.log(
+            f"  {self.result.partnerships} partnerships (2024 and 2025, {self.result.challenged} challenged), "
+            f"{self.result.programme_choices} programme choices, {self.result.participants} participants"
+        )
+        return groups.untouched
 
-    plan: list[tuple[dict[str, str], int, str, str]] = []  # (row, year, lp, dp id)
-    for year, batch in ((2024, partnered_2024), (2025, partnered_2025 + partnered_2024[:n_2025_continuing])):
-        for row in batch:
-            lp = rng.choice(LEAD_PROVIDERS)
-            partners = related.get((lp, year))
-            if partners:
-                plan.append((row, year, lp, rng.choice(partners)[0]))
+    def _plan_partnerships(self, groups: _SchoolGroups) -> list[tuple[dict[str, str], int, str, str]]:
+        """(row, year, lp, dp id) of each partnership to report, with a partner of the provider for the year."""
+        plan = []
+        for year, batch in ((2024, groups.partnered_2024), (2025, groups.partnered_2025 + groups.continuing)):
+            for row in batch:
+                lp = self.rng.choice(LEAD_PROVIDERS)
+                partners = self.related.get((lp, year))
+                if partners:
+                    plan.append((row, year, lp, self.rng.choice(partners)[0]))
+        return plan
 
-    choice_jobs = [(row["URN"], rng.choice((2024, 2025)), rng.choice(PROGRAMME_CHOICES)) for row in choosing]
-    # A school partnered last year confirms this year's programme before a provider can report it for 2025.
-    choice_jobs += [(row["URN"], 2025, "provider_led") for row in partnered_2024[:n_2025_continuing]]
-    for urn, year, choice in choice_jobs:
-        schools.set_programme_choice(urn, year, choice, now)
+    def _set_programme_choices(self, groups: _SchoolGroups) -> int:
+        rng = self.rng
+        choice_jobs = [(row["URN"], rng.choice((2024, 2025)), rng.choice(PROGRAMME_CHOICES)) for row in groups.choosing]
+        # A school partnered last year confirms this year's programme before a provider can report it for 2025.
+        choice_jobs += [(row["URN"], 2025, "provider_led") for row in groups.continuing]
+        for urn, year, choice in choice_jobs:
+            schools.set_programme_choice(urn, year, choice, self.now)
+        return len(choice_jobs)
 
-    # Participants: onboarded at provider-led schools before their partnership is reported, so the
-    # partnerships stream moves them in (Induction::ChangePartnership), as in the real service.
-    people = iter(range(1_000_000))
+    def _onboard_before_partnerships(self, partnered_2024: list[dict[str, str]]) -> None:
+        """Participants: onboarded at provider-led schools before their partnership is reported, so the
+        partnerships stream moves them in (Induction::ChangePartnership), as in the real service."""
+        for row in partnered_2024[: min(60, len(partnered_2024))]:
+            schools.set_programme_choice(row["URN"], 2024, "provider_led", self.now)
+            self.result.participants += self._onboard(row["URN"], 2024, self.rng.randint(1, 4))
 
-    def onboard(urn: str, year: int, count: int) -> int:
+    def new_person(self, urn: str) -> tuple[str, str]:
+        """(full name, email) of someone new at the school."""
+        n = next(self.people)
+        first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
+        return f"{first} {last}", f"{first}.{last.replace(chr(39), '')}.{n}@school{urn}.example.org".lower()
+
+    def _onboard(self, urn: str, year: int, count: int) -> int:
+        """A mentor and ``count`` ECTs at the school for the cohort, with no partnership yet."""
         mentor_email = None
-        added = 0
         for kind in ["mentor"] + ["ect"] * count:
-            n = next(people)
-            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            email = f"{first}.{last.replace(chr(39), '')}.{n}@school{urn}.example.org".lower()
+            full_name, email = self.new_person(urn)
             induction.add_participant(
-                urn=urn, cohort=year, full_name=f"{first} {last}", email=email, participant_type=kind,
-                trn=f"{rng.randint(1000000, 9999999)}" if rng.random() < 0.8 else None,
+                urn=urn, cohort=year, full_name=full_name, email=email, participant_type=kind,
+                trn=f"{self.rng.randint(1000000, 9999999)}" if self.rng.random() < TRN_KNOWN_SHARE else None,
                 mentor_email=mentor_email if kind == "ect" else None, appropriate_body=None, partnership_id=None,
-                now=now,
+                now=self.now,
             )  # fmt: skip
             if kind == "mentor":
                 mentor_email = email
-            added += 1
-        return added
+        return 1 + count
 
-    with_people = partnered_2024[: min(60, len(partnered_2024))]
-    for row in with_people:
-        schools.set_programme_choice(row["URN"], 2024, "provider_led", now)
-        result.participants += onboard(row["URN"], 2024, rng.randint(1, 4))
-
-    def report(row: dict[str, str], year: int, lp: str, dp_id: str) -> str | None:
+    def _report(self, row: dict[str, str], year: int, lp: str, dp_id: str) -> str | None:
         try:
             record = partnerships.create_partnership(
-                result.lead_providers[lp],
+                self.result.lead_providers[lp],
                 {"cohort": str(year), "school_id": importers.school_id_for(row["URN"]), "delivery_partner_id": dp_id},
-                now,
+                self.now,
             )
         except ValidationFailed as error:
-            log(f"  skipped a partnership for URN {row['URN']} ({year}): {error}")
+            self.log(f"  skipped a partnership for URN {row['URN']} ({year}): {error}")
             return None
         return record.id
 
-    created = [pid for pid in (report(*planned) for planned in plan) if pid]
-    result.partnerships = len(created)
-    result.programme_choices = len(choice_jobs)
-
-    to_challenge = rng.sample(created, min(len(created), max(1, len(created) // 40))) if created else []
-    for pid in to_challenge:
-        partnerships.challenge_partnership(pid, rng.choice(CHALLENGE_REASONS), now)
-    result.challenged = len(to_challenge)
-    log(
-        f"  {result.partnerships} partnerships (2024 and 2025, {result.challenged} challenged), "
-        f"{result.programme_choices} programme choices, {result.participants} participants"
-    )
-    mark = step("partnerships", mark)
+    def _challenge(self, created: list[str]) -> int:
+        """Some of the partnerships challenged by the school."""
+        rng = self.rng
+        to_challenge = rng.sample(created, min(len(created), max(1, len(created) // 40))) if created else []
+        for pid in to_challenge:
+            partnerships.challenge_partnership(pid, rng.choice(CHALLENGE_REASONS), self.now)
+        return len(to_challenge)
 
     # 6. Tokens, and an example a lead provider could POST right now.
-    for name in LEAD_PROVIDERS:
-        result.tokens[name] = tokens.create_token(name, now).token
-    example_lp = LEAD_PROVIDERS[0]
-    partners = related.get((example_lp, 2025))
-    if untouched and partners:
-        row = untouched[0]
-        schools.set_programme_choice(row["URN"], 2025, "provider_led", now)
-        waiting = onboard(row["URN"], 2025, 3)
-        result.participants += waiting
-        result.example = PostExample(
-            lead_provider=example_lp,
-            school_id=importers.school_id_for(row["URN"]),
-            school_name=row["EstablishmentName"],
-            delivery_partner_id=partners[0][0],
-            delivery_partner_name=partners[0][1],
-            cohort=2025,
-            participants=waiting,
-        )
-    mark = step("tokens", mark)
+    def add_tokens_and_example(self, untouched: list[dict[str, str]]) -> None:
+        for name in LEAD_PROVIDERS:
+            self.result.tokens[name] = tokens.create_token(name, self.now).token
+        example_lp = LEAD_PROVIDERS[0]
+        partners = self.related.get((example_lp, 2025))
+        if untouched and partners:
+            row = untouched[0]
+            schools.set_programme_choice(row["URN"], 2025, "provider_led", self.now)
+            waiting = self._onboard(row["URN"], 2025, 3)
+            self.result.participants += waiting
+            self.result.example = PostExample(
+                lead_provider=example_lp,
+                school_id=importers.school_id_for(row["URN"]),
+                school_name=row["EstablishmentName"],
+                delivery_partner_id=partners[0][0],
+                delivery_partner_name=partners[0][1],
+                cohort=2025,
+                participants=waiting,
+            )
 
     # 7. Declarations in every state, and a statement ready to authorise.
-    partners = related.get((FINANCE_LEAD_PROVIDER, FINANCE_COHORT)) or []
-    finance_schools = untouched[1 : 1 + len(FINANCE_SCHOOLS)]
-    if finance_plan is None:
-        log(
-            f"  no declarations: cohort {FINANCE_COHORT} needs two output-fee statements past their deadline "
-            "and one to come"
-        )
-    elif len(finance_schools) < len(FINANCE_SCHOOLS) or not partners:
-        log("  no declarations: too few schools")
-    else:
-
-        def person(urn: str) -> tuple[str, str]:
-            n = next(people)
-            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            return f"{first} {last}", f"{first}.{last.replace(chr(39), '')}.{n}@school{urn}.example.org".lower()
-
-        result.finance = load_declarations(
+    def add_declarations(self, finance_plan: FinancePlan | None, untouched: list[dict[str, str]]) -> None:
+        partners = self.related.get((FINANCE_LEAD_PROVIDER, FINANCE_COHORT)) or []
+        finance_schools = untouched[1 : 1 + len(FINANCE_SCHOOLS)]
+        if finance_plan is None:
+            self.log(
+                f"  no declarations: cohort {FINANCE_COHORT} needs two output-fee statements past their deadline "
+                "and one to come"
+            )
+            return
+        if len(finance_schools) < len(FINANCE_SCHOOLS) or not partners:
+            self.log("  no declarations: too few schools")
+            return
+        finance = load_declarations(
             finance_plan,
             FINANCE_LEAD_PROVIDER,
-            result.lead_providers[FINANCE_LEAD_PROVIDER],
+            self.result.lead_providers[FINANCE_LEAD_PROVIDER],
             [(row["URN"], partners[i % len(partners)][0]) for i, row in enumerate(finance_schools)],
-            person,
-            now,
+            self.new_person,
+            self.now,
         )
-        result.participants += sum(1 + ects for _, ects in FINANCE_SCHOOLS)
-        states = ", ".join(f"{count} {state}" for state, count in result.finance.states.items())
-        log(f"  {sum(result.finance.states.values())} declarations ({states}) in {time.monotonic() - mark:.1f}s")
-    step("declarations", mark)
-    result.timings["total"] = time.monotonic() - started
-    return result
+        self.result.finance = finance
+        self.result.participants += sum(1 + ects for _, ects in FINANCE_SCHOOLS)
+        states = ", ".join(f"{count} {state}" for state, count in finance.states.items())
+        self.log(f"  {sum(finance.states.values())} declarations ({states}) in {time.monotonic() - self.mark:.1f}s")
 
 
 # --------------------------------------------------------------------------- declarations and statements
@@ -529,71 +601,13 @@ def load_declarations(
     Q is then output-fee, payable, past its deadline and holds declarations: ``statements.authorise`` accepts it.
     Today's steps happen in the 90 seconds before ``now``, so nothing is dated after the server's clock.
     """
-    cohort = plan.cohort
-    tick = itertools.count(1)
-    recent = iter(now - timedelta(seconds=s) for s in range(90, 0, -1))
-
-    def at(base: datetime) -> datetime:
-        """Distinct, ordered times in a window of the past."""
-        return base + timedelta(seconds=next(tick))
-
-    def today() -> datetime:
-        return next(recent)
-
-    trns = itertools.count(9_300_001)
-
-    def onboard(urn: str, kind: str, partnership_id: str, mentor_email: str | None, trn: str | None) -> _Person:
-        full_name, email = new_person(urn)
-        trn = trn or str(next(trns))  # distinct, so only the one shared TRN makes a duplicate
-        onboarded = induction.add_participant(
-            urn=urn, cohort=cohort, full_name=full_name, email=email, participant_type=kind, trn=trn,
-            mentor_email=mentor_email, appropriate_body=None, partnership_id=partnership_id,
-            now=at(plan.imported_at),
-        )  # fmt: skip
-        return _Person(onboarded.user_id, onboarded.profile_id, kind, full_name, email, trn)
-
-    def check_eligible(person: _Person, when: datetime) -> None:
-        recorded = eligibility.record(person.user_id, "eligible", None, when, course=COURSES[person.kind])
-        eligibility.apply(recorded.eligibility.profile_id, when)  # what the eligibility stream does
-
-    def declare(person: _Person, declaration_type: str, when: datetime, evidence: str | None = None) -> str:
-        attributes = {
-            "participant_id": person.user_id,
-            "declaration_type": declaration_type,
-            "declaration_date": rfc3339_seconds(when - timedelta(days=1)),
-            "course_identifier": COURSES[person.kind],
-        }
-        if evidence:
-            attributes["evidence_held"] = evidence
-        return declarations.submit(lead_provider_id, lead_provider, attributes, when).id
-
-    def void(declaration_id: str, when: datetime) -> None:
-        declarations.void(lead_provider_id, declaration_id, when)
-
-    # The schools and their participants, in the past.
-    groups: dict[str, list[_Person]] = {}
-    for (label, ect_count), (urn, delivery_partner_id) in zip(FINANCE_SCHOOLS, school_partners, strict=True):
-        schools.set_programme_choice(urn, cohort, "provider_led", at(plan.imported_at))
-        school = {"cohort": str(cohort), "school_id": importers.school_id_for(urn)}
-        partnership = partnerships.create_partnership(
-            lead_provider_id, {**school, "delivery_partner_id": delivery_partner_id}, at(plan.imported_at)
-        )
-        mentor = onboard(urn, "mentor", partnership.id, None, None)
-        # The last "unchecked" ECT has the TRN of the last "paid" ECT (whose started stays paid).
-        same_trn = groups["paid"][-1].trn if label == "unchecked" else None
-        ects = [
-            onboard(urn, "ect", partnership.id, mentor.email, same_trn if i == ect_count - 1 else None)
-            for i in range(ect_count)
-        ]
-        groups[label] = [mentor, *ects]
-        if label != "unchecked":
-            for person in groups[label]:
-                check_eligible(person, at(plan.imported_at))
-
+    writer = _DeclarationWriter(plan, lead_provider, lead_provider_id, new_person, now)
+    groups = writer.partner_schools(school_partners)
     paid_ects, payable_ects = groups["paid"][1:], groups["payable"][1:]
     unchecked_mentor, *unchecked_ects = groups["unchecked"]
-    paid_statement = _statement_id(lead_provider_id, cohort, plan.paid.name)
-    payable_statement = _statement_id(lead_provider_id, cohort, plan.payable.name)
+    paid_statement = _statement_id(lead_provider_id, plan.cohort, plan.paid.name)
+    payable_statement = _statement_id(lead_provider_id, plan.cohort, plan.payable.name)
+    at, today, declare, void = writer.at, writer.today, writer.declare, writer.void
 
     # P's window: started, eligible on P; P becomes payable, then paid.
     started = {p.user_id: declare(p, "started", at(plan.paid_window)) for p in groups["paid"]}
@@ -611,7 +625,7 @@ def load_declarations(
     # Today: Q becomes payable; everything else attaches to N.
     statements.mark_payable(today(), statement_id=payable_statement)
     void(started[paid_ects[1].user_id], today())  # a clawback onto N
-    check_eligible(unchecked_ects[0], today())  # its submitted started becomes eligible
+    writer.check_eligible(unchecked_ects[0], today())  # its submitted started becomes eligible
     void(late[1], today())
     for person in (unchecked_mentor, *unchecked_ects[2:]):
         declare(person, "started", today())  # submitted; the last one a duplicate (ineligible)
@@ -619,34 +633,122 @@ def load_declarations(
     *declaring, kept = groups["recent"]
     on_next = [declare(p, "started", today()) for p in declaring]
 
-    found = declarations.list_declarations(
-        lead_provider_id, v1_v2=False, cohorts=[cohort], participant_ids=None, delivery_partner_ids=None,
-        updated_since=None, page=Page(1, 1000),
-    )  # fmt: skip
-    counts = Counter(d.state for d in found)
-    body = {
-        "data": {
-            "type": "participant-declaration",
-            "attributes": {
-                "participant_id": kept.user_id,
-                "declaration_type": "started",
-                "declaration_date": rfc3339_seconds(now),
-                "course_identifier": COURSES[kept.kind],
-            },
-        }
-    }
     return FinanceExample(
         lead_provider=lead_provider,
-        cohort=cohort,
+        cohort=plan.cohort,
         participant_name=kept.name,
-        post_body=body,
+        post_body=_declaration_body(kept, now),
         void_id=on_next[-1],
         statement_id=payable_statement,
         statement_name=plan.payable.name,
         statement_deadline=plan.payable.deadline,
         paid_statement_id=paid_statement,
-        states={state: counts[state] for state in STATES if state in counts},
+        states=_states(lead_provider_id, plan.cohort),
     )
+
+
+class _DeclarationWriter:
+    """What ``load_declarations`` does to one provider's participants in one cohort, at the dates it gives."""
+
+    def __init__(
+        self,
+        plan: FinancePlan,
+        lead_provider: str,
+        lead_provider_id: str,
+        new_person: Callable[[str], tuple[str, str]],
+        now: datetime,
+    ) -> None:
+        self.plan = plan
+        self.lead_provider = lead_provider
+        self.lead_provider_id = lead_provider_id
+        self.new_person = new_person
+        self.tick = itertools.count(1)
+        self.recent = iter(now - timedelta(seconds=s) for s in range(90, 0, -1))
+        self.trns = itertools.count(9_300_001)
+
+    def at(self, base: datetime) -> datetime:
+        """Distinct, ordered times in a window of the past."""
+        return base + timedelta(seconds=next(self.tick))
+
+    def today(self) -> datetime:
+        """Distinct, ordered times in the 90 seconds before ``now``."""
+        return next(self.recent)
+
+    def partner_schools(self, school_partners: list[tuple[str, str]]) -> dict[str, list[_Person]]:
+        """The schools and their participants, in the past: label -> [mentor, *ECTs] (``FINANCE_SCHOOLS``)."""
+        plan, cohort = self.plan, self.plan.cohort
+        groups: dict[str, list[_Person]] = {}
+        for (label, ect_count), (urn, delivery_partner_id) in zip(FINANCE_SCHOOLS, school_partners, strict=True):
+            schools.set_programme_choice(urn, cohort, "provider_led", self.at(plan.imported_at))
+            school = {"cohort": str(cohort), "school_id": importers.school_id_for(urn)}
+            partnership = partnerships.create_partnership(
+                self.lead_provider_id, {**school, "delivery_partner_id": delivery_partner_id}, self.at(plan.imported_at)
+            )
+            mentor = self.onboard(urn, "mentor", partnership.id, None, None)
+            # The last "unchecked" ECT has the TRN of the last "paid" ECT (whose started stays paid).
+            same_trn = groups["paid"][-1].trn if label == "unchecked" else None
+            ects = [
+                self.onboard(urn, "ect", partnership.id, mentor.email, same_trn if i == ect_count - 1 else None)
+                for i in range(ect_count)
+            ]
+            groups[label] = [mentor, *ects]
+            if label != "unchecked":
+                for person in groups[label]:
+                    self.check_eligible(person, self.at(plan.imported_at))
+        return groups
+
+    def onboard(self, urn: str, kind: str, partnership_id: str, mentor_email: str | None, trn: str | None) -> _Person:
+        full_name, email = self.new_person(urn)
+        trn = trn or str(next(self.trns))  # distinct, so only the one shared TRN makes a duplicate
+        onboarded = induction.add_participant(
+            urn=urn, cohort=self.plan.cohort, full_name=full_name, email=email, participant_type=kind, trn=trn,
+            mentor_email=mentor_email, appropriate_body=None, partnership_id=partnership_id,
+            now=self.at(self.plan.imported_at),
+        )  # fmt: skip
+        return _Person(onboarded.user_id, onboarded.profile_id, kind, full_name, email, trn)
+
+    def check_eligible(self, person: _Person, when: datetime) -> None:
+        recorded = eligibility.record(person.user_id, "eligible", None, when, course=COURSES[person.kind])
+        eligibility.apply(recorded.eligibility.profile_id, when)  # what the eligibility stream does
+
+    def declare(self, person: _Person, declaration_type: str, when: datetime, evidence: str | None = None) -> str:
+        attributes = {
+            "participant_id": person.user_id,
+            "declaration_type": declaration_type,
+            "declaration_date": rfc3339_seconds(when - timedelta(days=1)),
+            "course_identifier": COURSES[person.kind],
+        }
+        if evidence:
+            attributes["evidence_held"] = evidence
+        return declarations.submit(self.lead_provider_id, self.lead_provider, attributes, when).id
+
+    def void(self, declaration_id: str, when: datetime) -> None:
+        declarations.void(self.lead_provider_id, declaration_id, when)
+
+
+def _declaration_body(person: _Person, now: datetime) -> dict[str, Any]:
+    """A ``started`` declaration of the person the provider can POST at ``now``."""
+    return {
+        "data": {
+            "type": "participant-declaration",
+            "attributes": {
+                "participant_id": person.user_id,
+                "declaration_type": "started",
+                "declaration_date": rfc3339_seconds(now),
+                "course_identifier": COURSES[person.kind],
+            },
+        }
+    }
+
+
+def _states(lead_provider_id: str, cohort: int) -> dict[str, int]:
+    """The provider's declarations for the cohort by state, in the order of ``STATES``."""
+    found = declarations.list_declarations(
+        lead_provider_id, v1_v2=False, cohorts=[cohort], participant_ids=None, delivery_partner_ids=None,
+        updated_since=None, page=Page(1, 1000),
+    )  # fmt: skip
+    counts = Counter(d.state for d in found)
+    return {state: counts[state] for state in STATES if state in counts}
 
 
 def _statement_id(lead_provider_id: str, cohort: int, name: str) -> str:

@@ -262,6 +262,36 @@ POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 
 T = TypeVar("T")
 
+NURSERY_TYPE = 15  # Local authority nursery school
+INDEPENDENT_SPECIAL_TYPE = 10
+FAITH_TYPES = frozenset({2, 3})  # voluntary aided and controlled: church schools
+SPECIAL_TYPES = frozenset({7, 12, 36, 44})
+OTHER_PROVISION_TYPES = frozenset({24, 26, 29, 49})  # secure units, service children's, HE, online
+# Types whose name takes one form, over the place (one of PLACES or the town) and the town.
+FIXED_NAMES = {
+    14: "{town} Pupil Referral Unit",
+    NURSERY_TYPE: "{place} Nursery School",
+    18: "{town} College",
+    40: "{town} University Technical College",
+    41: "{place} Studio School",
+}
+SECONDARY_PHASE = 4
+CLOSED_STATUS = 2
+PROPOSED_TO_OPEN_STATUS = 4
+
+# How often a row has something: the share of rows (or of the rows it applies to) drawn below the value.
+WELSH_SHARE = 0.03
+WELSH_WITH_ENGLISH_TYPE_SHARE = 0.3  # of the Welsh rows
+UNKNOWN_DISTRICT_BELOW = 0.045  # the roll below which an English row has no district (1.5% of the rows)
+ACADEMY_FAITH_SHARE = 0.15
+SECTION41_APPROVED_SHARE = 0.2  # of the independent schools
+OFSTED_RATED_SHARE = 0.9
+UKPRN_SHARE = 0.8
+STREET_NUMBER_SHARE = 0.5
+WEBSITE_SHARE = 0.85
+MAIN_EMAIL_SHARE = 0.95
+ALTERNATIVE_EMAIL_SHARE = 0.4
+
 
 def _weighted(rng: random.Random, options: Sequence[tuple[T, float]]) -> T:
     values = [value for value, _ in options]
@@ -270,7 +300,7 @@ def _weighted(rng: random.Random, options: Sequence[tuple[T, float]]) -> T:
 
 
 def _phase(rng: random.Random, type_code: int, name_hint: str) -> int:
-    if type_code == 15 or "Nursery" in name_hint:
+    if type_code == NURSERY_TYPE or "Nursery" in name_hint:
         return 1
     if type_code in (18, 29):
         return 6
@@ -283,27 +313,24 @@ def _phase(rng: random.Random, type_code: int, name_hint: str) -> int:
 
 def _name(rng: random.Random, type_code: int, phase: int, town: str) -> str:
     place = rng.choice((*PLACES, town))
+    if type_code in FIXED_NAMES:
+        return FIXED_NAMES[type_code].format(place=place, town=town)
     if type_code in INDEPENDENT_TYPES:
         return rng.choice(
             (f"{place} House School", f"{place} Preparatory School", f"{town} Grammar School", f"{place} College")
-        ) + (" (Independent Special)" if type_code == 10 else "")
-    if type_code == 7 or type_code in (12, 36, 44):
+        ) + (" (Independent Special)" if type_code == INDEPENDENT_SPECIAL_TYPE else "")
+    if type_code in SPECIAL_TYPES:
         return rng.choice((f"{place} Special School", f"{place} School", f"{place} Academy"))
-    if type_code == 14:
-        return f"{town} Pupil Referral Unit"
-    if type_code == 15:
-        return f"{place} Nursery School"
-    if type_code == 18:
-        return f"{town} College"
-    if type_code == 40:
-        return f"{town} University Technical College"
-    if type_code == 41:
-        return f"{place} Studio School"
-    if type_code in (24, 26, 29, 49):
+    if type_code in OTHER_PROVISION_TYPES:
         return f"{place} {rng.choice(('Secure Centre', 'Service School', 'Institute', 'Online School'))}"
     if type_code == WELSH_TYPE[0]:
         return rng.choice((f"Ysgol Gynradd {place}", f"Ysgol {place}", f"{place} Primary School"))
-    if phase == 4:
+    return _school_name(rng, type_code, phase, place, town)
+
+
+def _school_name(rng: random.Random, type_code: int, phase: int, place: str, town: str) -> str:
+    """A mainstream school's name: primary or secondary, some of them church schools."""
+    if phase == SECONDARY_PHASE:
         stem = rng.choice((f"{place} High School", f"{place} Community College", f"{place} School", f"{town} Academy"))
     else:
         stem = rng.choice(
@@ -315,10 +342,10 @@ def _name(rng: random.Random, type_code: int, phase: int, town: str) -> str:
                 f"{place} Primary Academy",
             )
         )
-    if type_code in (2, 3) or (type_code in ACADEMY_TYPES and rng.random() < 0.15):
+    if type_code in FAITH_TYPES or (type_code in ACADEMY_TYPES and rng.random() < ACADEMY_FAITH_SHARE):
         saint = rng.choice(SAINTS)
         faith = rng.choice(("Church of England", "Catholic", "CofE"))
-        stem = f"{saint} {faith} {'Primary School' if phase != 4 else 'High School'}"
+        stem = f"{saint} {faith} {'Primary School' if phase != SECONDARY_PHASE else 'High School'}"
     return stem
 
 
@@ -335,89 +362,147 @@ def _day(value: date) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+@dataclass(frozen=True)
+class _Establishment:
+    """What a row says about the establishment itself, before its contact details."""
+
+    area: Area
+    type_code: int
+    type_name: str
+    status_code: int
+    status_name: str
+    town: str
+    phase: int
+    name: str
+    urn: int
+    opened: date
+    closed: str
+
+
 def generate_rows(count: int, seed: int = 2024) -> list[dict[str, str]]:
-    """``count`` establishments as CSV rows (column name -> text), deterministic for a seed."""
+    """``count`` establishments as CSV rows (column name -> text), deterministic for a seed.
+
+    Each row draws from one generator in a fixed order (kind, status, town, phase and name, URN, dates, then
+    the columns left to right), so the same ``count`` and ``seed`` always give the same rows."""
     rng = random.Random(seed)
-    rows: list[dict[str, str]] = []
     used_urns: set[int] = set()
     type_options = [(code, weight) for code, (_, weight) in TYPES.items()]
     step = max(1, count // len(ACCENTED_NAMES))
     accented_at = {(i * step + step // 2) % max(count, 1): i for i in range(len(ACCENTED_NAMES))}
+    rows: list[dict[str, str]] = []
     for index in range(count):
-        roll = rng.random()
-        if roll < 0.03:
-            area, type_code, type_name = rng.choice(WELSH_AREAS), WELSH_TYPE[0], WELSH_TYPE[1]
-            if rng.random() < 0.3:  # a few Welsh rows carry an eligible English type: still out of scope
-                type_code = 1
-                type_name = TYPES[1][0]
-        else:
-            area = UNKNOWN_DISTRICT if roll < 0.045 else rng.choice(ENGLISH_AREAS)
-            type_code = _weighted(rng, type_options)
-            type_name = TYPES[type_code][0]
-        status_code, status_name = (1, "Open") if index == 0 else _weighted(rng, STATUS_OPTIONS)
-        town = rng.choice(area.towns)
-        phase = _phase(rng, type_code, "")
-        name = _name(rng, type_code, phase, town)
-        if index in accented_at:
-            name = ACCENTED_NAMES[accented_at[index]]
-            phase = _phase(rng, type_code, name)
-        low, high = (136000, 149999) if type_code in ACADEMY_TYPES else (100000, 135999)
-        urn = rng.randint(low, high)
-        while urn in used_urns:
-            urn = rng.randint(100000, 159999)
-        used_urns.add(urn)
-
-        opened = date(1950, 1, 1) + timedelta(days=rng.randint(0, 365 * 72))
-        if type_code in ACADEMY_TYPES:
-            opened = date(2010, 9, 1) + timedelta(days=rng.randint(0, 365 * 14))
-        closed = ""
-        if status_code == 2:
-            closed = _day(min(opened + timedelta(days=rng.randint(400, 365 * 30)), date(2026, 8, 31)))
-        if status_code == 4:
-            opened = date(2026, 9, 1) + timedelta(days=rng.randint(0, 365))
-        slug = _slug(name)
-        domain = f"{slug}.{_slug(area.la_name)}.example.org"
-        section41 = "Not applicable"
-        if type_code in INDEPENDENT_TYPES:
-            section41 = "Approved" if rng.random() < 0.2 else "Not approved"
-        ofsted_code, ofsted_name = rng.choice(OFSTED) if rng.random() < 0.9 else ("99", "")
-        rows.append(
-            {
-                "URN": str(urn),
-                "LA (code)": area.la_code,
-                "LA (name)": area.la_name,
-                "EstablishmentNumber": str(rng.randint(1000, 7999)),
-                "EstablishmentName": name,
-                "TypeOfEstablishment (code)": str(type_code),
-                "TypeOfEstablishment (name)": type_name,
-                "EstablishmentStatus (code)": str(status_code),
-                "EstablishmentStatus (name)": status_name,
-                "OpenDate": _day(opened),
-                "CloseDate": closed,
-                "PhaseOfEducation (code)": str(phase),
-                "PhaseOfEducation (name)": PHASES[phase],
-                "UKPRN": str(10000000 + rng.randint(0, 99999)) if rng.random() < 0.8 else "",
-                "LastChangedDate": _day(date(2024, 1, 1) + timedelta(days=rng.randint(0, 1000))),
-                "Street": f"{rng.randint(1, 200)} {rng.choice(STREETS)}" if rng.random() < 0.5 else rng.choice(STREETS),
-                "Locality": rng.choice(LOCALITIES),
-                "Address3": "",
-                "Town": town,
-                "Postcode": _postcode(rng, area.postcode_area),
-                "SchoolWebsite": f"https://www.{domain}" if rng.random() < 0.85 else "",
-                "MainEmail": f"office@{domain}" if rng.random() < 0.95 else "",
-                "AlternativeEmail": f"head@{domain}" if rng.random() < 0.4 else "",
-                "Section41Approved (name)": section41,
-                "DistrictAdministrative (code)": area.district_code,
-                "DistrictAdministrative (name)": area.district_name,
-                "Easting": str(rng.randint(150000, 655000)),
-                "Northing": str(rng.randint(20000, 650000)),
-                "PreviousLA (code)": "999",
-                "PreviousLA (name)": "",
-                "OfstedRating (code)": ofsted_code,
-                "OfstedRating (name)": ofsted_name,
-            }
-        )
+        accented = ACCENTED_NAMES[accented_at[index]] if index in accented_at else None
+        establishment = _establishment(rng, type_options, used_urns, first=index == 0, accented=accented)
+        rows.append(_row(rng, establishment))
     return rows
+
+
+def _establishment(
+    rng: random.Random,
+    type_options: Sequence[tuple[int, float]],
+    used_urns: set[int],
+    *,
+    first: bool,
+    accented: str | None,
+) -> _Establishment:
+    """The next establishment; the first is open, and ``accented`` replaces the generated name."""
+    area, type_code, type_name = _kind(rng, type_options)
+    status_code, status_name = (1, "Open") if first else _weighted(rng, STATUS_OPTIONS)
+    town = rng.choice(area.towns)
+    phase = _phase(rng, type_code, "")
+    name = _name(rng, type_code, phase, town)
+    if accented is not None:
+        name = accented
+        phase = _phase(rng, type_code, name)
+    urn = _urn(rng, type_code, used_urns)
+    opened, closed = _dates(rng, type_code, status_code)
+    return _Establishment(area, type_code, type_name, status_code, status_name, town, phase, name, urn, opened, closed)
+
+
+def _kind(rng: random.Random, type_options: Sequence[tuple[int, float]]) -> tuple[Area, int, str]:
+    """(area, type code, type name): mostly English, a few Welsh rows, a few English ones with no district."""
+    roll = rng.random()
+    if roll < WELSH_SHARE:
+        area = rng.choice(WELSH_AREAS)
+        # A few Welsh rows carry an eligible English type: still out of scope.
+        if rng.random() < WELSH_WITH_ENGLISH_TYPE_SHARE:
+            return area, 1, TYPES[1][0]
+        return area, WELSH_TYPE[0], WELSH_TYPE[1]
+    area = UNKNOWN_DISTRICT if roll < UNKNOWN_DISTRICT_BELOW else rng.choice(ENGLISH_AREAS)
+    type_code = _weighted(rng, type_options)
+    return area, type_code, TYPES[type_code][0]
+
+
+def _urn(rng: random.Random, type_code: int, used_urns: set[int]) -> int:
+    """A URN not used yet, in the academies' range or the others'; once both are taken, anywhere in 100000-159999."""
+    low, high = (136000, 149999) if type_code in ACADEMY_TYPES else (100000, 135999)
+    urn = rng.randint(low, high)
+    while urn in used_urns:
+        urn = rng.randint(100000, 159999)
+    used_urns.add(urn)
+    return urn
+
+
+def _dates(rng: random.Random, type_code: int, status_code: int) -> tuple[date, str]:
+    """(OpenDate, CloseDate as text): academies opened since 2010, closed ones before September 2026, and those
+    proposed to open after it."""
+    opened = date(1950, 1, 1) + timedelta(days=rng.randint(0, 365 * 72))
+    if type_code in ACADEMY_TYPES:
+        opened = date(2010, 9, 1) + timedelta(days=rng.randint(0, 365 * 14))
+    closed = ""
+    if status_code == CLOSED_STATUS:
+        closed = _day(min(opened + timedelta(days=rng.randint(400, 365 * 30)), date(2026, 8, 31)))
+    if status_code == PROPOSED_TO_OPEN_STATUS:
+        opened = date(2026, 9, 1) + timedelta(days=rng.randint(0, 365))
+    return opened, closed
+
+
+def _row(rng: random.Random, school: _Establishment) -> dict[str, str]:
+    """The establishment's CSV row, its remaining columns drawn left to right."""
+    area = school.area
+    domain = f"{_slug(school.name)}.{_slug(area.la_name)}.example.org"
+    section41 = "Not applicable"
+    if school.type_code in INDEPENDENT_TYPES:
+        section41 = "Approved" if rng.random() < SECTION41_APPROVED_SHARE else "Not approved"
+    ofsted_code, ofsted_name = rng.choice(OFSTED) if rng.random() < OFSTED_RATED_SHARE else ("99", "")
+    return {
+        "URN": str(school.urn),
+        "LA (code)": area.la_code,
+        "LA (name)": area.la_name,
+        "EstablishmentNumber": str(rng.randint(1000, 7999)),
+        "EstablishmentName": school.name,
+        "TypeOfEstablishment (code)": str(school.type_code),
+        "TypeOfEstablishment (name)": school.type_name,
+        "EstablishmentStatus (code)": str(school.status_code),
+        "EstablishmentStatus (name)": school.status_name,
+        "OpenDate": _day(school.opened),
+        "CloseDate": school.closed,
+        "PhaseOfEducation (code)": str(school.phase),
+        "PhaseOfEducation (name)": PHASES[school.phase],
+        "UKPRN": str(10000000 + rng.randint(0, 99999)) if rng.random() < UKPRN_SHARE else "",
+        "LastChangedDate": _day(date(2024, 1, 1) + timedelta(days=rng.randint(0, 1000))),
+        "Street": _street(rng),
+        "Locality": rng.choice(LOCALITIES),
+        "Address3": "",
+        "Town": school.town,
+        "Postcode": _postcode(rng, area.postcode_area),
+        "SchoolWebsite": f"https://www.{domain}" if rng.random() < WEBSITE_SHARE else "",
+        "MainEmail": f"office@{domain}" if rng.random() < MAIN_EMAIL_SHARE else "",
+        "AlternativeEmail": f"head@{domain}" if rng.random() < ALTERNATIVE_EMAIL_SHARE else "",
+        "Section41Approved (name)": section41,
+        "DistrictAdministrative (code)": area.district_code,
+        "DistrictAdministrative (name)": area.district_name,
+        "Easting": str(rng.randint(150000, 655000)),
+        "Northing": str(rng.randint(20000, 650000)),
+        "PreviousLA (code)": "999",
+        "PreviousLA (name)": "",
+        "OfstedRating (code)": ofsted_code,
+        "OfstedRating (name)": ofsted_name,
+    }
+
+
+def _street(rng: random.Random) -> str:
+    return f"{rng.randint(1, 200)} {rng.choice(STREETS)}" if rng.random() < STREET_NUMBER_SHARE else rng.choice(STREETS)
 
 
 def write_gias_csv(path: str | Path, count: int, seed: int = 2024) -> list[dict[str, str]]:

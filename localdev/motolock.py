@@ -27,5 +27,5 @@ def serialise_dynamodb() -> None:
         with _lock:
             return original(self)
 
-    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]  # the patch is the point
     _installed.append(True)

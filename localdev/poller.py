@@ -45,6 +45,9 @@ class _Shard:
     retry_at: float = 0.0
 
 
+ARN_COLONS = 5  # arn:partition:service:region:account-id:resource
+
+
 def lambda_record(record: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
     """A ``GetRecords`` record in the shape Lambda delivers (what chalice's ``DynamoDBRecord`` reads).
 
@@ -57,7 +60,7 @@ def lambda_record(record: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
         dynamodb["ApproximateCreationDateTime"] = float(int(created.timestamp()))
     elif created is None:
         dynamodb["ApproximateCreationDateTime"] = float(int(time.time()))
-    region = stream_arn.split(":")[3] if stream_arn.count(":") >= 5 else record.get("awsRegion", "")
+    region = stream_arn.split(":")[3] if stream_arn.count(":") >= ARN_COLONS else record.get("awsRegion", "")
     return {
         "eventID": record.get("eventID"),
         "eventName": record.get("eventName"),
@@ -72,7 +75,7 @@ def lambda_record(record: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
 class StreamPoller:
     """Deliver DynamoDB stream records to the app's stream handlers, Lambda-style."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only settings with defaults, each set alone (the stack sets region, the tests backoff=0)
         self,
         app: Any,
         endpoint: str,
@@ -135,7 +138,7 @@ class StreamPoller:
         """Handler name -> stream ARNs of its table (usually one)."""
         found: dict[str, list[str]] = {}
         for name, model in self.handlers.items():
-            table = model.Meta.table_name  # type: ignore[attr-defined]
+            table = model.Meta.table_name  # type: ignore[attr-defined]  # a PynamoDB model, a name localdev may not import
             arns: list[str] = []
             kwargs: dict[str, Any] = {"TableName": table}
             while True:
@@ -171,7 +174,8 @@ class StreamPoller:
             kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=shard.last_sequence)
         else:
             kwargs.update(ShardIteratorType="TRIM_HORIZON")
-        return self.client.get_shard_iterator(**kwargs)["ShardIterator"]
+        iterator: str = self.client.get_shard_iterator(**kwargs)["ShardIterator"]
+        return iterator
 
     def _parent_pending(self, shard: _Shard) -> bool:
         if not shard.parent_id:
@@ -193,24 +197,31 @@ class StreamPoller:
                 delivered += self._poll_shard(shard)
             return delivered
 
-    def _poll_shard(self, shard: _Shard) -> int:
+    def _get_records(self, shard: _Shard) -> dict[str, Any] | None:
+        """The shard's next batch, or None when the read failed in a way the next pass recovers from."""
         from botocore.exceptions import ClientError
 
         if shard.iterator is None:
             shard.iterator = self._iterator(shard)
         try:
-            response = self.client.get_records(ShardIterator=shard.iterator, Limit=self.batch_size)
+            response: dict[str, Any] = self.client.get_records(ShardIterator=shard.iterator, Limit=self.batch_size)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code")
             if code in ("ExpiredIteratorException", "TrimmedDataAccessException"):
                 shard.iterator = None  # start again from the last delivered record
                 if code == "TrimmedDataAccessException":
                     shard.last_sequence = None
-                return 0
+                return None
             if code == "ResourceNotFoundException":  # the table (and its stream) went away
                 shard.finished = True
-                return 0
+                return None
             raise
+        return response
+
+    def _poll_shard(self, shard: _Shard) -> int:
+        response = self._get_records(shard)
+        if response is None:
+            return 0
         records = response.get("Records", [])
         following = response.get("NextShardIterator")
         if not records:

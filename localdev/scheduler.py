@@ -70,6 +70,9 @@ def _number(text: str, names: dict[str, int] | None) -> int:
     return int(text)
 
 
+CRON_FIELDS = 6  # EventBridge cron: minutes hours day-of-month month day-of-week year
+
+
 @dataclass(frozen=True)
 class CronSpec:
     minutes: frozenset[int]
@@ -84,7 +87,7 @@ class CronSpec:
     @classmethod
     def parse(cls, fields: str) -> CronSpec:
         parts = fields.split()
-        if len(parts) != 6:
+        if len(parts) != CRON_FIELDS:
             raise ValueError(f"cron({fields}) needs 6 fields (minutes hours day-of-month month day-of-week year)")
         minute, hour, day, month, weekday, year = parts
         return cls(

@@ -18,7 +18,12 @@ import time
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -79,6 +84,8 @@ def configure_environment(dynamodb_port: int, environ: MutableMapping[str, str] 
 
 
 _untune: list[Callable[[], None]] = []
+_moto_state = threading.local()  # this thread's in_transaction and in_query flags (see tune_moto)
+_Patch = tuple[Any, str, Any]  # (class, attribute, replacement)
 
 
 def tune_moto() -> Callable[[], None]:
@@ -105,91 +112,10 @@ def tune_moto() -> Callable[[], None]:
     """
     if _untune:
         return _untune[0]
-    import copy
-
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.dynamo_type import DynamoType
-    from moto.dynamodb.models.table import Table
-    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
-
     from localdev import motolock
 
     motolock.serialise_dynamodb()
-    state = threading.local()
-    original_transact = DynamoDBBackend.transact_write_items
-
-    def table_deepcopy(self: Table, memo: dict[int, Any]) -> Table:
-        if getattr(state, "in_transaction", False):
-            return self  # transact_write_items' backup copy: the per-item snapshot below replaces it
-        return copy._reconstruct(self, memo, *self.__reduce_ex__(4))  # type: ignore[attr-defined]
-
-    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-        touched: list[tuple[Table, Any, Any, Any]] = []
-        stream_lengths: dict[str, tuple[Table, int]] = {}
-        try:
-            for entry in transact_items:
-                _, op = next(iter(entry.items()))
-                table = self.get_table(op["TableName"])
-                key = op["Item"] if "Item" in op else op["Key"]
-                hash_value = DynamoType(key[table.hash_key_attr])
-                range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
-                current = table.get_item(hash_value, range_value)
-                touched.append((table, hash_value, range_value, copy.deepcopy(current)))
-                if table.stream_shard is not None:
-                    stream_lengths.setdefault(table.name, (table, len(table.stream_shard.items)))
-        except Exception:  # noqa: BLE001 - a malformed request: moto's own checks report it
-            return original_transact(self, transact_items)
-        state.in_transaction = True
-        try:
-            return original_transact(self, transact_items)
-        except Exception:
-            for table, hash_value, range_value, old in reversed(touched):
-                if range_value is not None:
-                    if old is None:
-                        table.items[hash_value].pop(range_value, None)
-                    else:
-                        table.items[hash_value][range_value] = old
-                elif old is None:
-                    table.items.pop(hash_value, None)
-                else:
-                    table.items[hash_value] = old
-            for table, length in stream_lengths.values():
-                if table.stream_shard is not None:
-                    del table.stream_shard.items[length:]
-            raise
-        finally:
-            state.in_transaction = False
-
-    original_query = Table.query
-    original_all_items = Table.all_items
-
-    def all_items(self: Table) -> list[Any]:
-        if not getattr(state, "in_query", False):
-            return original_all_items(self)
-        if self.range_key_attr:
-            return [item for by_range in self.items.values() for item in by_range.values()]
-        return list(self.items.values())
-
-    def query(self: Table, *args: Any, **kwargs: Any) -> Any:
-        state.in_query = True
-        try:
-            return original_query(self, *args, **kwargs)
-        finally:
-            state.in_query = False
-
-    original_streams_call = DynamoDBStreamsHandler.call_action
-
-    def streams_call_action(self: Any) -> Any:
-        with motolock._lock:
-            return original_streams_call(self)
-
-    patches: list[tuple[Any, str, Any]] = [
-        (Table, "all_items", all_items),
-        (Table, "query", query),
-        (Table, "__deepcopy__", table_deepcopy),
-        (DynamoDBBackend, "transact_write_items", transact_write_items),
-        (DynamoDBStreamsHandler, "call_action", streams_call_action),
-    ]
+    patches = [*_query_patches(), *_transaction_patches(), _streams_patch()]
     saved = [(owner, name, owner.__dict__.get(name)) for owner, name, _ in patches]
     for owner, name, replacement in patches:
         setattr(owner, name, replacement)
@@ -204,6 +130,122 @@ def tune_moto() -> Callable[[], None]:
 
     _untune.append(untune)
     return untune
+
+
+def _transaction_patches() -> list[_Patch]:
+    """Fix 1: no whole-table copies in TransactWriteItems, and a rollback of the touched items in place."""
+    import copy
+
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    original_transact = DynamoDBBackend.transact_write_items
+
+    def table_deepcopy(self: Table, memo: dict[int, Any]) -> Table:
+        if getattr(_moto_state, "in_transaction", False):
+            return self  # transact_write_items' backup copy: the per-item snapshot below replaces it
+        # What deepcopy does for a class without __deepcopy__ (copy's private helper, so not in typeshed).
+        copied: Table = copy._reconstruct(self, memo, *self.__reduce_ex__(4))  # type: ignore[attr-defined]  # see above
+        return copied
+
+    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        try:
+            snapshot = _TransactionSnapshot.take(self, transact_items)
+        except Exception:  # noqa: BLE001 - a malformed request: moto's own checks report it
+            return original_transact(self, transact_items)
+        _moto_state.in_transaction = True
+        try:
+            return original_transact(self, transact_items)
+        except Exception:
+            snapshot.roll_back()
+            raise
+        finally:
+            _moto_state.in_transaction = False
+
+    return [(Table, "__deepcopy__", table_deepcopy), (DynamoDBBackend, "transact_write_items", transact_write_items)]
+
+
+@dataclass
+class _TransactionSnapshot:
+    """The items a transaction touches as they were before it, and the length of each table's stream shard."""
+
+    touched: list[tuple[Table, DynamoType, DynamoType | None, Any]] = field(default_factory=list)  # (.., old item)
+    stream_lengths: dict[str, tuple[Table, int]] = field(default_factory=dict)  # table name -> (table, length)
+
+    @classmethod
+    def take(cls, backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> _TransactionSnapshot:
+        import copy
+
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        snapshot = cls()
+        for entry in transact_items:
+            _, op = next(iter(entry.items()))
+            table = backend.get_table(op["TableName"])
+            key = op["Item"] if "Item" in op else op["Key"]
+            hash_value = DynamoType(key[table.hash_key_attr])
+            range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+            current = table.get_item(hash_value, range_value)
+            snapshot.touched.append((table, hash_value, range_value, copy.deepcopy(current)))
+            if table.stream_shard is not None:
+                snapshot.stream_lengths.setdefault(table.name, (table, len(table.stream_shard.items)))
+        return snapshot
+
+    def roll_back(self) -> None:
+        """Put the touched items back (in place, so the table and its stream shard stay the same objects) and
+        drop the stream records the transaction wrote."""
+        for table, hash_value, range_value, old in reversed(self.touched):
+            if range_value is not None:
+                if old is None:
+                    table.items[hash_value].pop(range_value, None)
+                else:
+                    table.items[hash_value][range_value] = old
+            elif old is None:
+                table.items.pop(hash_value, None)
+            else:
+                table.items[hash_value] = old
+        for table, length in self.stream_lengths.values():
+            if table.stream_shard is not None:
+                del table.stream_shard.items[length:]
+
+
+def _query_patches() -> list[_Patch]:
+    """Fix 3: inside Query, the table's items unsorted (Query sorts its matches itself)."""
+    from moto.dynamodb.models.table import Table
+
+    original_query = Table.query
+    original_all_items = Table.all_items
+
+    def all_items(self: Table) -> list[Any]:
+        if not getattr(_moto_state, "in_query", False):
+            return original_all_items(self)
+        if self.range_key_attr:
+            return [item for by_range in self.items.values() for item in by_range.values()]
+        return list(self.items.values())
+
+    def query(self: Table, *args: Any, **kwargs: Any) -> Any:
+        _moto_state.in_query = True
+        try:
+            return original_query(self, *args, **kwargs)
+        finally:
+            _moto_state.in_query = False
+
+    return [(Table, "all_items", all_items), (Table, "query", query)]
+
+
+def _streams_patch() -> _Patch:
+    """Fix 2: GetRecords under motolock's lock, like every DynamoDB request."""
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    from localdev import motolock
+
+    original_streams_call = DynamoDBStreamsHandler.call_action
+
+    def streams_call_action(self: Any) -> Any:
+        with motolock._lock:
+            return original_streams_call(self)
+
+    return DynamoDBStreamsHandler, "call_action", streams_call_action
 
 
 class MotoServer:
@@ -225,7 +267,7 @@ class MotoServer:
                 self._error.append(error)
                 self._server._server_ready_event.set()
 
-        self._server._server_entry = guarded_entry  # type: ignore[method-assign]
+        self._server._server_entry = guarded_entry  # type: ignore[method-assign]  # moto's thread target, wrapped
         self.started = False
 
     @property
@@ -302,7 +344,7 @@ class ApiServer:
     """chalice local's HTTP server (no autoreload, so no worker process) in a thread."""
 
     def __init__(self, app: Any, config: Any, port: int, host: str = HOST) -> None:
-        from chalice.cli import validate_routes
+        from chalice.deploy.validate import validate_routes  # what chalice.cli re-exports
         from chalice.local import create_local_server
 
         validate_routes(app.routes)

@@ -174,7 +174,24 @@ def generate(template: dict[str, Any], models: list[Any]) -> tuple[dict[str, Any
     warnings: list[str] = []
     resources = dict(template["Resources"])
     existing = {_table_name(r): lid for lid, r in resources.items() if r.get("Type") == TABLE_TYPE}
-    ids: dict[str, str] = {}  # suffix → logical id
+    resources, ids = _tables(resources, existing, models)
+    for name, lid in existing.items():
+        if lid not in ids.values():
+            warnings.append(f"{lid} ({name}): no model uses this table; left in place (it is retained)")
+    for role_id, wanted in ROLE_TABLES.items():
+        if role_id not in resources:
+            warnings.append(f"{role_id}: not in the template; add the role (logs, etc.) and run again")
+            continue
+        resources[role_id] = _role_with_grants(role_id, resources, _role_table_ids(role_id, wanted, ids, resources))
+    outputs = _table_outputs(dict(template.get("Outputs", {})), ids, existing)
+    return {**template, "Resources": resources, "Outputs": outputs}, warnings
+
+
+def _tables(
+    resources: dict[str, Any], existing: dict[str | None, str], models: list[Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The resources with each model's table replaced or added (after the last table); and suffix → logical id."""
+    ids: dict[str, str] = {}
     last_table = next((lid for lid in reversed(resources) if resources[lid].get("Type") == TABLE_TYPE), None)
     for model in models:
         generated = table_resource(model)
@@ -187,37 +204,42 @@ def generate(template: dict[str, Any], models: list[Any]) -> tuple[dict[str, Any
         else:
             resources = _insert_after(resources, last_table, lid, generated)
             last_table = lid
-    for name, lid in existing.items():
-        if lid not in ids.values():
-            warnings.append(f"{lid} ({name}): no model uses this table; left in place (it is retained)")
+    return resources, ids
 
-    for role_id, wanted in ROLE_TABLES.items():
-        if role_id not in resources:
-            warnings.append(f"{role_id}: not in the template; add the role (logs, etc.) and run again")
-            continue
-        suffixes = list(ids) if wanted == ALL_TABLES else list(wanted)
-        unknown = [s for s in suffixes if s not in ids]
-        if unknown:
-            raise SystemExit(f"ROLE_TABLES[{role_id!r}] names tables no model has: {', '.join(unknown)}")
-        wanted_ids = {ids[s] for s in suffixes}
-        table_ids = [lid for lid in resources if lid in wanted_ids]  # the template's table order
-        grants: list[Any] = []
-        for lid in table_ids:
-            grants += [{"Fn::GetAtt": [lid, "Arn"]}, {"Fn::Sub": f"${{{lid}.Arn}}/index/*"}]
-        statement = {"Sid": APP_TABLE_STATEMENT, "Effect": "Allow", "Action": DYNAMODB_ITEM_ACTIONS, "Resource": grants}
-        role = json.loads(json.dumps(resources[role_id]))
-        policies = role.setdefault("Properties", {}).setdefault("Policies", [])
-        if not policies:
-            raise SystemExit(f"{role_id}: give it a policy (at least its log statement) first")
-        statements = policies[0]["PolicyDocument"]["Statement"]
-        found = [i for i, s in enumerate(statements) if s.get("Sid") == APP_TABLE_STATEMENT]
-        if found:
-            statements[found[0]] = statement
-        else:
-            statements.insert(1, statement)
-        resources[role_id] = role
 
-    outputs = dict(template.get("Outputs", {}))
+def _role_table_ids(
+    role_id: str, wanted: str | tuple[str, ...], ids: dict[str, str], resources: dict[str, Any]
+) -> list[str]:
+    """The logical ids of the tables the role may use, in the template's table order."""
+    suffixes = list(ids) if wanted == ALL_TABLES else list(wanted)
+    unknown = [s for s in suffixes if s not in ids]
+    if unknown:
+        raise SystemExit(f"ROLE_TABLES[{role_id!r}] names tables no model has: {', '.join(unknown)}")
+    wanted_ids = {ids[s] for s in suffixes}
+    return [lid for lid in resources if lid in wanted_ids]
+
+
+def _role_with_grants(role_id: str, resources: dict[str, Any], table_ids: list[str]) -> Any:
+    """A copy of the role with its app-tables statement (the second of its first policy) granting the tables."""
+    grants: list[Any] = []
+    for lid in table_ids:
+        grants += [{"Fn::GetAtt": [lid, "Arn"]}, {"Fn::Sub": f"${{{lid}.Arn}}/index/*"}]
+    statement = {"Sid": APP_TABLE_STATEMENT, "Effect": "Allow", "Action": DYNAMODB_ITEM_ACTIONS, "Resource": grants}
+    role = json.loads(json.dumps(resources[role_id]))
+    policies = role.setdefault("Properties", {}).setdefault("Policies", [])
+    if not policies:
+        raise SystemExit(f"{role_id}: give it a policy (at least its log statement) first")
+    statements = policies[0]["PolicyDocument"]["Statement"]
+    found = [i for i, s in enumerate(statements) if s.get("Sid") == APP_TABLE_STATEMENT]
+    if found:
+        statements[found[0]] = statement
+    else:
+        statements.insert(1, statement)
+    return role
+
+
+def _table_outputs(outputs: dict[str, Any], ids: dict[str, str], existing: dict[str | None, str]) -> dict[str, Any]:
+    """The outputs with a ``<LogicalId>Name`` for each table, new ones after the last table output."""
     last_output = next((k for k in reversed(outputs) if k.removesuffix("Name") in existing.values()), None)
     for suffix, lid in ids.items():
         output = {"Description": f"DynamoDB table for {suffix}", "Value": {"Ref": lid}}
@@ -227,7 +249,7 @@ def generate(template: dict[str, Any], models: list[Any]) -> tuple[dict[str, Any
         else:
             outputs = _insert_after(outputs, last_output, key, output)
             last_output = key
-    return {**template, "Resources": resources, "Outputs": outputs}, warnings
+    return outputs
 
 
 def render(template: dict[str, Any]) -> str:

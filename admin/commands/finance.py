@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +61,7 @@ def _write_csv(path: Path, report: finance_reports.AssuranceReport) -> int:
             for row in report.rows:  # one page of lines in memory at a time
                 writer.writerow(row.cells())
                 rows += 1
-        os.replace(partial, path)
+        partial.replace(path)
     except OSError as error:
         raise InputError(texts.CANNOT_WRITE.format(path=path, reason=error.strerror or error)) from error
     finally:

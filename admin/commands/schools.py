@@ -16,7 +16,7 @@ from chalicelib.services import schools
 
 if TYPE_CHECKING:
     from admin.parser import Commands
-    from chalicelib.services.schools import SchoolView
+    from chalicelib.domain.records import SchoolView
 
 PARTNERSHIP_HEADERS = [
     "id", "cohort", "lead provider", "delivery partner", "kind", "status", "challenge deadline", "created at",

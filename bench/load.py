@@ -394,6 +394,16 @@ def load(
     return data
 
 
+def _at_least_three(lp_ids: list[str], partners: list[DeliveryPartner], links: dict[str, set[str]]) -> None:
+    """Every lead provider works with at least three partners (PUT needs somewhere to move to)."""
+    for lp_id in lp_ids:
+        for partner in partners:
+            if sum(lp_id in lps for lps in links.values()) >= 3:
+                break
+            if lp_id not in links[partner.id] and len(links[partner.id]) < 3:
+                links[partner.id].add(lp_id)
+
+
 def _load_delivery_partners(data: Dataset, rng: random.Random) -> None:
     lp_ids = list(data.lead_providers.values())
     weights = list(LEAD_PROVIDERS.values())
@@ -410,13 +420,7 @@ def _load_delivery_partners(data: Dataset, rng: random.Random) -> None:
         for _ in range(rng.choices([1, 2, 3], weights=[35, 40, 25])[0]):
             chosen.add(rng.choices(lp_ids, weights=weights)[0])
         links[partner.id] = chosen
-    # Every lead provider works with at least three partners (PUT needs somewhere to move to).
-    for lp_id in lp_ids:
-        for partner in partners:
-            if sum(lp_id in lps for lps in links.values()) >= 3:
-                break
-            if lp_id not in links[partner.id] and len(links[partner.id]) < 3:
-                links[partner.id].add(lp_id)
+    _at_least_three(lp_ids, partners, links)
 
     relationships = []
     for partner in partners:

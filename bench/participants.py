@@ -1,9 +1,9 @@
 """``python -m bench.participants``: check that the benchmark's participants have the services' shape.
 
-On a small load without declarations (``bench.load``, whose participants ``bench.onboarding`` builds) it onboards one participant
-through ``induction.add_participant`` on a loaded school cohort and compares every item it writes with a
-loaded one (attribute names and DynamoDB types), and checks ``projection.reproject`` rewrites no loaded view
-(same digest). The items are read with ``repositories.seed.participant_items``.
+On a small load without declarations (``bench.load``, whose participants ``bench.onboarding`` builds) it
+onboards one participant through ``induction.add_participant`` on a loaded school cohort and compares every
+item it writes with a loaded one (attribute names and DynamoDB types), and checks ``projection.reproject``
+rewrites no loaded view (same digest). The items are read with ``repositories.seed.participant_items``.
 """
 
 from __future__ import annotations

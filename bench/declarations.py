@@ -175,44 +175,27 @@ class _Builder:
         return replace(change, after=void.after, states=change.states + void.states, views=void.views)
 
 
-def load_declarations(
-    lead_provider_id: str,
-    lead_provider_name: str,
-    user_ids: Sequence[str],
-    target_count: int,
-    target_lines: int,
-    now: datetime,
-    rng: random.Random,
-    progress: Callable[[str], None] = lambda _m: None,
-) -> DeclarationData:
-    """About ``target_count`` declarations for the provider's participants; see the module docstring."""
-    data = DeclarationData(lead_provider_id=lead_provider_id)
-    builder = _Builder(lead_provider_id, lead_provider_name, now, rng)
+@dataclass(frozen=True)
+class _Target:
+    """The statement that keeps its eligible lines open, and the window its declarations are dated in."""
+
+    statement: Statement
+    previous: date  # the deadline of the cohort's statement before it (or 60 days before its own)
+    lines: int  # how many of its lines to fill
+
+
+def _read_participants(user_ids: Sequence[str]) -> dict[str, Participant]:
     participants: dict[str, Participant] = {}
     for chunk in _chunks(sorted(user_ids), 1000):
         participants.update(graph.load(chunk))
-    progress(f"    read {len(participants):,} participants back as domain records")
+    return participants
 
-    checked = now - timedelta(days=900)
-    eligibilities = [
-        Eligibility(profile.id, participant.id, "eligible", None, builder._id(), False, checked, checked)
-        for participant in participants.values()
-        for profile in participant.profiles
-    ]
-    eligibility_repo.seed(eligibilities)
 
-    today = now.date()
-    latest = now - timedelta(hours=1)
-    past = [s for rows in builder.statements.values() for s in rows if s.deadline_date < today]
-    newest_cohort = max(builder.statements)
-    target = max((s for s in past if s.cohort == newest_cohort), key=lambda s: s.deadline_date)
-    earlier = [s.deadline_date for s in past if s.cohort == target.cohort and s.deadline_date < target.deadline_date]
-    previous = max(earlier, default=target.deadline_date - timedelta(days=60))
-    data.target = target
-    data.post_cohort = target.cohort
-
-    changes: list[DeclarationChange] = []
-    on_target = 0
+def _plans(
+    participants: dict[str, Participant], data: DeclarationData
+) -> list[tuple[Participant, Profile, str, int, int]]:
+    """(participant, profile, declaration type, its index, how many types) for each declaration to make; a few
+    participants keep their ``completed`` slot free for the POST rows (``data.post_targets``)."""
     free = 0
     plans: list[tuple[Participant, Profile, str, int, int]] = []
     for participant in sorted(participants.values(), key=lambda p: p.id):
@@ -220,58 +203,105 @@ def load_declarations(
         if profile is None:
             continue
         mentor_funded = profile.participant_type == MENTOR and _cohort_flags(profile.schedule_cohort)[0]
-        types = MENTOR_FUNDED_TYPES if mentor_funded else TYPES
+        types: tuple[str, ...] = MENTOR_FUNDED_TYPES if mentor_funded else TYPES
         free_slot = profile.schedule_cohort == data.post_cohort and profile.participant_type != MENTOR
         if free_slot and free < FREE_SLOTS:
             types = types[:-1]
             data.post_targets.append((participant.id, COURSE_OF[profile.participant_type], "completed"))
             free += 1
-        for k, declaration_type in enumerate(types):
-            plans.append((participant, profile, declaration_type, k, len(types)))
+        plans.extend(
+            (participant, profile, declaration_type, k, len(types)) for k, declaration_type in enumerate(types)
+        )
+    return plans
 
+
+def _dated(
+    profile: Profile, declaration_type: str, k: int, n: int, target: _Target, on_target: int, latest: datetime,
+    rng: random.Random,
+) -> tuple[datetime, datetime] | None:  # fmt: skip
+    """(declaration date, submission time) in the milestone's window, or None when it has none. Declarations of
+    the target's cohort go into the target's window (after the previous deadline) until it has its lines."""
+    milestones = _milestones(profile.schedule_cohort, profile.schedule_identifier)
+    milestone = next((x for x in milestones if x.declaration_type == declaration_type), None)
+    if milestone is None or milestone.start_date is None:
+        return None
+    record = profile.records[0] if profile.records else None
+    lo = milestone.start_date.date()
+    hi = min((milestone.milestone_date or latest).date(), (latest - timedelta(days=4)).date())
+    if milestone.milestone_date is None:  # open-ended windows: spread the types over the time since
+        span = (hi - lo).days
+        lo, hi = lo + timedelta(days=span * k // n), lo + timedelta(days=span * (k + 1) // n)
+    deadline = target.statement.deadline_date
+    started_by_then = record is not None and record.start_date.date() <= deadline - timedelta(days=5)
+    if (
+        profile.schedule_cohort == target.statement.cohort
+        and on_target < target.lines
+        and started_by_then
+        and declaration_type != "started"
+    ):
+        lo = max(target.previous + timedelta(days=1), record.start_date.date() if record else lo)
+        hi = deadline - timedelta(days=4)
+    if hi < lo:
+        return None
+    day = lo + timedelta(days=rng.randrange((hi - lo).days + 1))
+    when = _at(day, rng.randrange(8 * 3600, 17 * 3600))
+    submitted = min(when + timedelta(days=rng.randrange(0, 4), seconds=rng.randrange(3600)), latest)
+    return when, submitted
+
+
+def _target(builder: _Builder, past: list[Statement], lines: int) -> _Target:
+    newest_cohort = max(builder.statements)
+    target = max((s for s in past if s.cohort == newest_cohort), key=lambda s: s.deadline_date)
+    earlier = [s.deadline_date for s in past if s.cohort == target.cohort and s.deadline_date < target.deadline_date]
+    previous = max(earlier, default=target.deadline_date - timedelta(days=60))
+    return _Target(target, previous, lines)
+
+
+def _settled(builder: _Builder, change: DeclarationChange, cohort: int, today: date) -> DeclarationChange:
+    """A declaration on a statement whose deadline has passed moves to payable and paid (the authorise step)."""
+    statement_id = change.after.statement_id
+    statement = next(s for s in builder.statements[cohort] if s.id == statement_id)
+    if statement.deadline_date >= today:
+        return change
+    payable_at = _at(statement.deadline_date + timedelta(days=1), 1800)
+    paid_at = _at(statement.payment_date - timedelta(days=3), 36000)
+    return builder.settle(change, ("payable", payable_at), ("paid", max(paid_at, payable_at)))
+
+
+def _eligible_changes(
+    builder: _Builder, plans: list[tuple[Participant, Profile, str, int, int]], target: _Target, rng: random.Random
+) -> tuple[list[DeclarationChange], int]:
+    """The eligible declarations of the plans, and how many are on the target statement."""
+    today = builder.now.date()
+    latest = builder.now - timedelta(hours=1)
+    changes: list[DeclarationChange] = []
+    on_target = 0
     for participant, profile, declaration_type, k, n in plans:
-        milestones = _milestones(profile.schedule_cohort, profile.schedule_identifier)
-        milestone = next((x for x in milestones if x.declaration_type == declaration_type), None)
-        if milestone is None or milestone.start_date is None:
+        dated = _dated(profile, declaration_type, k, n, target, on_target, latest, rng)
+        if dated is None:
             continue
-        record = profile.records[0] if profile.records else None
-        lo = milestone.start_date.date()
-        hi = min((milestone.milestone_date or latest).date(), (latest - timedelta(days=4)).date())
-        if milestone.milestone_date is None:  # open-ended windows: spread the types over the time since
-            span = (hi - lo).days
-            lo, hi = lo + timedelta(days=span * k // n), lo + timedelta(days=span * (k + 1) // n)
-        started_by_then = record is not None and record.start_date.date() <= target.deadline_date - timedelta(days=5)
-        if (
-            profile.schedule_cohort == target.cohort
-            and on_target < target_lines
-            and started_by_then
-            and declaration_type != "started"
-        ):
-            lo = max(previous + timedelta(days=1), record.start_date.date() if record else lo)  # type: ignore[union-attr]
-            hi = target.deadline_date - timedelta(days=4)
-        if hi < lo:
-            continue
-        day = lo + timedelta(days=rng.randrange((hi - lo).days + 1))
-        when = _at(day, rng.randrange(8 * 3600, 17 * 3600))
-        submitted = min(when + timedelta(days=rng.randrange(0, 4), seconds=rng.randrange(3600)), latest)
+        when, submitted = dated
         change = builder.build(participant, profile, declaration_type, when, submitted)
         if change is None:
             continue
-        statement_id = change.after.statement_id
-        if statement_id == target.id:
-            if on_target >= target_lines:
+        if change.after.statement_id == target.statement.id:
+            if on_target >= target.lines:
                 continue
             on_target += 1
         else:
-            statement = next(s for s in builder.statements[profile.schedule_cohort] if s.id == statement_id)
-            if statement.deadline_date < today:
-                payable_at = _at(statement.deadline_date + timedelta(days=1), 1800)
-                paid_at = _at(statement.payment_date - timedelta(days=3), 36000)
-                change = builder.settle(change, ("payable", payable_at), ("paid", max(paid_at, payable_at)))
+            change = _settled(builder, change, profile.schedule_cohort, today)
         changes.append(change)
-    data.target_lines = on_target
+    return changes, on_target
 
-    # Voided declarations fill the count: a submission that was withdrawn two days later.
+
+def _fill_with_voided(
+    builder: _Builder,
+    plans: list[tuple[Participant, Profile, str, int, int]],
+    changes: list[DeclarationChange],
+    target_count: int,
+) -> None:
+    """Voided declarations fill the count: a submission that was withdrawn two days later."""
+    latest = builder.now - timedelta(hours=1)
     first_dates: dict[str, datetime] = {}
     for change in changes:
         first_dates.setdefault(change.after.user_id, change.after.declaration_date)
@@ -285,14 +315,11 @@ def load_declarations(
             changes.append(voided)
         if index > 3 * target_count:
             break
-    progress(f"    built {len(changes):,} declarations through the services' builders")
 
-    data.items = declaration_repo.seed(changes)
-    data.count = len(changes)
-    for change in changes:
-        data.by_state[change.after.state] = data.by_state.get(change.after.state, 0) + 1
-    data.sample_ids = [c.after.id for c in changes[:: max(1, len(changes) // 200)]]
 
+def _pay_statements(past: list[Statement], target: Statement) -> int:
+    """Mark the past statements paid (except the target and those already closed); how many were."""
+    paid = 0
     for statement in past:
         if statement.id == target.id or not statement.is_open:
             continue
@@ -302,5 +329,48 @@ def load_declarations(
         paid_at = _at(statement.payment_date - timedelta(days=3), 36000)
         statement_repo.start_paid(statement.id, max(paid_at, payable_at))
         statement_repo.finish_paid(statement.id, max(paid_at, payable_at))
-        data.statements_paid += 1
+        paid += 1
+    return paid
+
+
+def load_declarations(
+    lead_provider_id: str,
+    lead_provider_name: str,
+    user_ids: Sequence[str],
+    target_count: int,
+    target_lines: int,
+    now: datetime,
+    rng: random.Random,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> DeclarationData:
+    """About ``target_count`` declarations for the provider's participants; see the module docstring."""
+    data = DeclarationData(lead_provider_id=lead_provider_id)
+    builder = _Builder(lead_provider_id, lead_provider_name, now, rng)
+    participants = _read_participants(user_ids)
+    progress(f"    read {len(participants):,} participants back as domain records")
+
+    checked = now - timedelta(days=900)
+    eligibilities = [
+        Eligibility(profile.id, participant.id, "eligible", None, builder._id(), False, checked, checked)
+        for participant in participants.values()
+        for profile in participant.profiles
+    ]
+    eligibility_repo.seed(eligibilities)
+
+    past = [s for rows in builder.statements.values() for s in rows if s.deadline_date < now.date()]
+    target = _target(builder, past, target_lines)
+    data.target = target.statement
+    data.post_cohort = target.statement.cohort
+
+    plans = _plans(participants, data)
+    changes, data.target_lines = _eligible_changes(builder, plans, target, rng)
+    _fill_with_voided(builder, plans, changes, target_count)
+    progress(f"    built {len(changes):,} declarations through the services' builders")
+
+    data.items = declaration_repo.seed(changes)
+    data.count = len(changes)
+    for change in changes:
+        data.by_state[change.after.state] = data.by_state.get(change.after.state, 0) + 1
+    data.sample_ids = [c.after.id for c in changes[:: max(1, len(changes) // 200)]]
+    data.statements_paid = _pay_statements(past, target.statement)
     return data

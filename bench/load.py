@@ -1,20 +1,23 @@
-"""Realistic data, loaded fast, in exactly the shape the services write.
+"""Realistic data, loaded fast, as the domain records the services build, written by the repositories.
 
 Lead providers, the demo cohorts (2020-2025) and API tokens go through the
-services. The bulk (delivery partners and their provider relationships,
-schools, school cohorts, partnerships) is written with ``Model.batch_write()``
-as the finished items the services would have left behind:
+services. The bulk is built as domain records (``chalicelib.domain``) with
+the services' and the domain's own builders, and written with the batch
+functions of ``repositories.seed``, which make the items with the
+repositories' own record → item mappings and key functions:
 
-* schools as ``services.importers.import_schools`` creates them (id from the
-  URN, ``elig`` from ``domain.schools.listed_by_eligibility``, ``lst`` when
-  listed, ``ck``/``uk`` from ``repositories.schools.sort_key``);
-* partnerships as ``repositories.partnerships.save_reported`` leaves them
-  (``stamp`` sets ``lpv``, ``ck``, ``uk``; version 1; a report id and the
-  challenge deadline of the report time), with the school cohort's
-  ``active_partnership_id``/``active_lead_provider_id`` and the provider-led
-  choice, and the school's ``pc``, ``lst``, ``updated_at`` and ``uk`` moved to
-  its latest report;
-* provider relationships as ``services.providers.add_delivery_partner`` does.
+* delivery partners and their provider relationships (``DeliveryPartner``,
+  ``ProviderRelationship``), as ``services.providers.add_delivery_partner``
+  and ``relate_delivery_partner`` leave them (``seed.seed_delivery_partners``);
+* schools as GIAS extract rows read by the importer's own
+  ``services.importers.gias_school`` (``elig`` from the eligibility rules),
+  written as ``import_schools`` creates them and moved to their latest
+  partnership report as ``save_reported`` moves them (``seed.seed_schools``);
+* partnerships (``domain.partnerships.Partnership``, the challenge deadline
+  from ``challenge_deadline`` at the report time) and their school cohorts
+  (``domain.schools.SchoolCohort``: the active partnership and the
+  provider-led choice), as ``save_reported`` leaves them (``seed.seed_partnerships``);
+* participants (``bench.onboarding``) and declarations (``bench.declarations``).
 
 Partnerships are loaded settled: their participant migration has run, so
 ``pm`` (pending migration) is absent, as the stream handler leaves it.
@@ -33,22 +36,22 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from bench.declarations import DeclarationData, load_declarations
-from bench.participants import ParticipantData, make_participants, write_onboarded
+from bench.onboarding import ParticipantData, make_participants, write_onboarded
 from chalicelib.domain.clock import start_of_day, truncate, utcnow
-from chalicelib.domain.partnerships import FIP, challenge_deadline
-from chalicelib.domain.schools import SchoolFacts, listed_by_eligibility
-from chalicelib.models import DeliveryPartner, Partnership, ProviderRelationship, School, SchoolCohort
+from chalicelib.domain.imports import GiasSchool
+from chalicelib.domain.participants import SchoolRef
+from chalicelib.domain.partnerships import FIP, Partnership, challenge_deadline
+from chalicelib.domain.providers import DeliveryPartner, ProviderRelationship
+from chalicelib.domain.schools import SchoolCohort
 from chalicelib.repositories import cohorts as cohort_repo
-from chalicelib.repositories import providers as provider_repo
-from chalicelib.repositories import schools as school_repo
-from chalicelib.repositories.partnerships import stamp
+from chalicelib.repositories import seed as seed_repo
 from chalicelib.services import importers, providers, tokens
 from localdev.fakeaws import fresh_storage
 
@@ -159,6 +162,23 @@ class PartnershipRow:
     cohort: int
 
 
+@dataclass(frozen=True)
+class NewSchool:
+    """A school as the GIAS import creates it: its id (from the URN), GIAS fields and creation time."""
+
+    id: str
+    gias: GiasSchool
+    created_at: datetime
+
+    @property
+    def urn(self) -> str:
+        return self.gias.urn
+
+    @property
+    def listed_by_eligibility(self) -> bool:
+        return bool(self.gias.listed_by_eligibility)
+
+
 @dataclass
 class Dataset:
     scale: Scale
@@ -177,7 +197,7 @@ class Dataset:
     seconds: dict[str, float] = field(default_factory=dict)
     participants: ParticipantData | None = None
     declarations: DeclarationData | None = None
-    schools_by_id: dict[str, School] = field(default_factory=dict, repr=False)
+    schools_by_id: dict[str, SchoolRef] = field(default_factory=dict, repr=False)
 
     @property
     def largest_lead_provider(self) -> str:
@@ -286,15 +306,6 @@ def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def _write(model: type, items: Iterable[object]) -> int:
-    written = 0
-    with model.batch_write() as batch:  # type: ignore[attr-defined]
-        for item in items:
-            batch.save(item)
-            written += 1
-    return written
-
-
 def load(
     scale: Scale,
     *,
@@ -331,8 +342,9 @@ def load(
 
     started = time.perf_counter()
     schools = _make_schools(data, rng)
-    school_cohorts, partnership_items = _make_partnerships(data, rng, schools, academic_start)
+    school_cohorts, partnerships = _make_partnerships(data, rng, schools, academic_start)
     phase("generate schools and partnerships", started)
+    data.schools_by_id = {s.id: SchoolRef(id=s.id, urn=s.urn) for s in schools}
 
     if scale.participants:
         started = time.perf_counter()
@@ -341,21 +353,19 @@ def load(
             now,
             random.Random(seed + 1),
             data.largest_lead_provider,
-            schools,
+            data.schools_by_id,
             school_cohorts,
-            partnership_items,
+            partnerships,
         )
         phase(f"generate {scale.participants:,} participants (read model via projection.build_views)", started)
-    data.schools_by_id = {s.id: s for s in schools}
 
     started = time.perf_counter()
-    _write(School, schools)
+    seed_repo.seed_schools([(s.id, s.gias, s.created_at) for s in schools], partnerships)
     phase(f"write {len(schools):,} schools (batch)", started)
 
     started = time.perf_counter()
-    _write(SchoolCohort, school_cohorts)
-    _write(Partnership, partnership_items)
-    phase(f"write {len(partnership_items):,} partnerships and school cohorts (batch)", started)
+    seed_repo.seed_partnerships(partnerships, list(school_cohorts.values()))
+    phase(f"write {len(partnerships):,} partnerships and school cohorts (batch)", started)
 
     if data.participants is not None:
         started = time.perf_counter()
@@ -384,6 +394,16 @@ def load(
     return data
 
 
+def _at_least_three(lp_ids: list[str], partners: list[DeliveryPartner], links: dict[str, set[str]]) -> None:
+    """Every lead provider works with at least three partners (PUT needs somewhere to move to)."""
+    for lp_id in lp_ids:
+        for partner in partners:
+            if sum(lp_id in lps for lps in links.values()) >= 3:
+                break
+            if lp_id not in links[partner.id] and len(links[partner.id]) < 3:
+                links[partner.id].add(lp_id)
+
+
 def _load_delivery_partners(data: Dataset, rng: random.Random) -> None:
     lp_ids = list(data.lead_providers.values())
     weights = list(LEAD_PROVIDERS.values())
@@ -400,26 +420,18 @@ def _load_delivery_partners(data: Dataset, rng: random.Random) -> None:
         for _ in range(rng.choices([1, 2, 3], weights=[35, 40, 25])[0]):
             chosen.add(rng.choices(lp_ids, weights=weights)[0])
         links[partner.id] = chosen
-    # Every lead provider works with at least three partners (PUT needs somewhere to move to).
-    for lp_id in lp_ids:
-        for partner in partners:
-            if sum(lp_id in lps for lps in links.values()) >= 3:
-                break
-            if lp_id not in links[partner.id] and len(links[partner.id]) < 3:
-                links[partner.id].add(lp_id)
+    _at_least_three(lp_ids, partners, links)
 
     relationships = []
     for partner in partners:
         for lp_id in sorted(links[partner.id]):
             data.delivery_partners.setdefault(lp_id, []).append(partner.id)
             for year in RELATIONSHIP_COHORTS:
-                # The item services.providers.add_delivery_partner / relate_delivery_partner write.
+                # What services.providers.add_delivery_partner / relate_delivery_partner build.
                 at = truncate(partner.created_at + timedelta(days=30 * (year - 2022)))
                 relationships.append(
                     ProviderRelationship(
                         lead_provider_id=lp_id,
-                        delivery_partner_cohort=provider_repo.relationship_key(partner.id, year),
-                        lead_provider_cohort=f"{lp_id}#{year:04d}",
                         delivery_partner_id=partner.id,
                         cohort=year,
                         delivery_partner_name=partner.name,
@@ -429,12 +441,48 @@ def _load_delivery_partners(data: Dataset, rng: random.Random) -> None:
                         updated_at=at,
                     )
                 )
-    _write(DeliveryPartner, partners)
-    data.relationships = _write(ProviderRelationship, relationships)
+    data.relationships = seed_repo.seed_delivery_partners(partners, relationships)
     data.partner_names = {p.id: p.name for p in partners}
 
 
-def _make_schools(data: Dataset, rng: random.Random) -> list[School]:
+SCHOOL_NAMES = ["St Mary", "Oakwood", "Hillside", "Riverside", "Greenfield", "Kings"]
+
+
+def _gias_row(rng: random.Random, i: int, urn: str, kind: str) -> dict[str, str]:
+    """One row of a GIAS extract (the columns ``importers.gias_school`` reads). The draws from ``rng`` keep
+    their order: the data set depends on it."""
+    status, status_name, type_code, type_name, s41 = rng.choice(SCHOOL_KINDS[kind][1])
+    place = PLACES[rng.randrange(len(PLACES))]
+    phase_code, phase_name = rng.choice(PHASES)
+    la = 300 + PLACES.index(place)
+    slug = f"{place.lower()}{urn}"
+    row = {"URN": urn}
+    row["EstablishmentName"] = f"{place} {rng.choice(SCHOOL_NAMES)} {rng.choice(SCHOOL_WORDS)}"
+    row["UKPRN"] = str(10_000_000 + i)
+    row["Street"] = f"{rng.randrange(1, 200)} {rng.choice(STREETS)}"
+    row["Locality"] = "" if rng.random() < 0.6 else "Westfield"
+    row["Town"] = place
+    row["Postcode"] = f"{place[:2].upper()}{rng.randrange(1, 30)} {rng.randrange(1, 10)}{rng.choice('ABDEFGHJ')}Z"
+    row |= {
+        "TypeOfEstablishment (code)": str(type_code),
+        "TypeOfEstablishment (name)": type_name,
+        "EstablishmentStatus (code)": str(status),
+        "EstablishmentStatus (name)": status_name,
+        "PhaseOfEducation (code)": str(phase_code),
+        "PhaseOfEducation (name)": phase_name,
+        "DistrictAdministrative (code)": f"E0{la:07d}",
+        "DistrictAdministrative (name)": place,
+        "LA (code)": str(la),
+        "LA (name)": place,
+        "Section41Approved (name)": "Approved" if s41 else "Not approved",
+        "SchoolWebsite": f"https://www.{slug}.sch.uk",
+        "MainEmail": f"office@{slug}.sch.uk",
+    }
+    row["AlternativeEmail"] = "" if rng.random() < 0.7 else f"head@{slug}.sch.uk"
+    return row
+
+
+def _make_schools(data: Dataset, rng: random.Random) -> list[NewSchool]:
     """GIAS-shaped schools, created over three years of imports (creation order = URN order)."""
     kinds = list(SCHOOL_KINDS)
     shares = [SCHOOL_KINDS[k][0] for k in kinds]
@@ -443,57 +491,35 @@ def _make_schools(data: Dataset, rng: random.Random) -> list[School]:
     schools = []
     for i in range(data.scale.schools):
         urn = str(URN_BASE + i)
-        school_id = importers.school_id_for(urn)
         kind = rng.choices(kinds, weights=shares)[0]
-        status, status_name, type_code, type_name, s41 = rng.choice(SCHOOL_KINDS[kind][1])
-        place = PLACES[rng.randrange(len(PLACES))]
-        phase_code, phase_name = rng.choice(PHASES)
-        la = 300 + PLACES.index(place)
-        at = truncate(first + step * i)
-        facts = SchoolFacts(status, type_code, f"E0{la:07d}", s41)
-        elig = 1 if listed_by_eligibility(facts) else 0
-        slug = f"{place.lower()}{urn}"
-        school = School(
-            id=school_id,
-            urn=urn,
-            name=f"{place} {rng.choice(['St Mary', 'Oakwood', 'Hillside', 'Riverside', 'Greenfield', 'Kings'])} "
-            f"{rng.choice(SCHOOL_WORDS)}",
-            ukprn=str(10_000_000 + i),
-            address_line1=f"{rng.randrange(1, 200)} {rng.choice(STREETS)}",
-            address_line2=None if rng.random() < 0.6 else "Westfield",
-            address_line3=place,
-            postcode=f"{place[:2].upper()}{rng.randrange(1, 30)} {rng.randrange(1, 10)}{rng.choice('ABDEFGHJ')}Z",
-            school_type_code=type_code,
-            school_type_name=type_name,
-            school_status_code=status,
-            school_status_name=status_name,
-            school_phase_type=phase_code,
-            school_phase_name=phase_name,
-            administrative_district_code=facts.district_code,
-            administrative_district_name=place,
-            la_code=str(la),
-            la_name=place,
-            section_41_approved=s41,
-            school_website=f"https://www.{slug}.sch.uk",
-            primary_contact_email=f"office@{slug}.sch.uk",
-            secondary_contact_email=None if rng.random() < 0.7 else f"head@{slug}.sch.uk",
-            created_at=at,
-            updated_at=at,
-            listed_by_eligibility=elig,
-        )
-        # As services.importers.import_schools creates a school.
-        school.created_key = school_repo.sort_key(at, school_id)
-        school.updated_key = school_repo.sort_key(at, school_id)
-        school.listed = school_repo.LISTED if elig else None
+        row = _gias_row(rng, i, urn, kind)
+        gias = importers.gias_school(row, f"school {urn}")  # elig from the eligibility rules, as the importer
+        schools.append(NewSchool(importers.school_id_for(urn), gias, truncate(first + step * i)))
         data.school_mix[kind] += 1
-        schools.append(school)
     data.sample_urn = next(s.urn for s in reversed(schools) if s.listed_by_eligibility)
     return schools
 
 
+def _reported_at(data: Dataset, rng: random.Random, school: NewSchool, is_recent: bool) -> tuple[datetime, datetime]:
+    """(created, updated) of a partnership report: the last day's for a recent one, else between the school's
+    creation (or 900 days ago) and two days ago, with a later delivery partner change (PUT) one time in ten."""
+    if is_recent:
+        created = truncate(data.now - timedelta(seconds=rng.randrange(60, 20 * 3600)))
+        return created, created
+    earliest = max(school.created_at + timedelta(days=1), data.now - timedelta(days=900))
+    window = (data.now - timedelta(days=2) - earliest).total_seconds()
+    created = truncate(earliest + timedelta(seconds=rng.uniform(0, window)))
+    updated = created
+    if rng.random() < 0.1:  # the delivery partner was changed later (PUT)
+        later = created + timedelta(days=rng.randrange(1, 60))
+        updated = truncate(min(data.now - timedelta(days=1, hours=1), later))
+    return created, updated
+
+
 def _make_partnerships(
-    data: Dataset, rng: random.Random, schools: list[School], academic_start: dict[int, datetime | None]
-) -> tuple[list[SchoolCohort], list[Partnership]]:
+    data: Dataset, rng: random.Random, schools: list[NewSchool], academic_start: dict[int, datetime | None]
+) -> tuple[dict[tuple[str, int], SchoolCohort], list[Partnership]]:
+    """Reported partnerships over the eligible schools and their school cohorts (by school id and cohort)."""
     names = data.partner_names
     eligible = [s for s in schools if s.listed_by_eligibility]
     count = min(data.scale.partnerships, len(eligible))
@@ -509,23 +535,11 @@ def _make_partnerships(
     while len(pairs) < count:
         pairs.add((rng.randrange(len(eligible)), rng.choices(years, weights=list(PARTNERSHIP_COHORTS.values()))[0]))
     recent = max(3, count // 50)  # the last day's reports: what a recent updated_since finds
-    school_cohorts: list[SchoolCohort] = []
-    items: list[Partnership] = []
-    latest: dict[int, datetime] = {}
+    school_cohorts: dict[tuple[str, int], SchoolCohort] = {}
+    partnerships: list[Partnership] = []
     for n, ((index, year), lp_id) in enumerate(zip(sorted(pairs), owners, strict=True)):
         school = eligible[index]
-        if n % max(count // recent, 1) == 0:
-            created = truncate(data.now - timedelta(seconds=rng.randrange(60, 20 * 3600)))
-            updated = created
-        else:
-            # Reported between the school's creation (or 900 days ago) and two days ago.
-            earliest = max(school.created_at + timedelta(days=1), data.now - timedelta(days=900))
-            window = (data.now - timedelta(days=2) - earliest).total_seconds()
-            created = truncate(earliest + timedelta(seconds=rng.uniform(0, window)))
-            updated = created
-            if rng.random() < 0.1:  # the delivery partner was changed later (PUT)
-                later = created + timedelta(days=rng.randrange(1, 60))
-                updated = truncate(min(data.now - timedelta(days=1, hours=1), later))
+        created, updated = _reported_at(data, rng, school, n % max(count // recent, 1) == 0)
         partner_id = rng.choice(data.delivery_partners[lp_id])
         partnership = Partnership(
             id=_uuid(rng),
@@ -537,37 +551,32 @@ def _make_partnerships(
             cohort=year,
             relationship=False,
             pending=False,
+            challenged_at=None,
+            challenge_reason=None,
             report_id=_uuid(rng),
             challenge_deadline=challenge_deadline(updated, academic_start.get(year)),
             created_at=created,
-            version=1,  # what the first conditional save leaves
+            updated_at=updated,
         )
-        stamp(partnership, updated)  # updated_at, uk, ck, lpv: as save_reported does
-        items.append(partnership)
-        school_cohorts.append(
-            SchoolCohort(
-                school_id=school.id,
-                cohort=year,
-                induction_programme_choice=FIP,
-                active_partnership_id=partnership.id,
-                active_lead_provider_id=lp_id,
-                opt_out_of_updates=False,
-                created_at=created,
-                updated_at=created,
-            )
+        partnerships.append(partnership)
+        school_cohorts[(school.id, year)] = SchoolCohort(
+            school_id=school.id,
+            cohort=year,
+            induction_programme_choice=FIP,
+            active_partnership_id=partnership.id,
+            active_lead_provider_id=lp_id,
+            relationship_partnership_ids=frozenset(),
+            default_induction_programme_id=None,
+            appropriate_body=None,
+            opt_out_of_updates=False,
+            created_at=created,
+            updated_at=created,
         )
         data.partnerships.append(PartnershipRow(partnership.id, lp_id, partner_id, school.id, year))
-        school.partnered_cohorts = (school.partnered_cohorts or set()) | {year}
-        school.listed = school_repo.LISTED
-        if updated > latest.get(index, school.updated_at):
-            latest[index] = updated
-    for index, at in latest.items():
-        school = eligible[index]
-        school.updated_at = at
-        school.updated_key = school_repo.sort_key(at, school.id)
     partnered = {i for i, _ in pairs}
     data.unpartnered_schools = [s.id for i, s in enumerate(eligible) if i not in partnered]
     rng.shuffle(data.unpartnered_schools)
-    data.listed_schools = sum(1 for s in schools if s.listed)
+    # In the listing indexes: listed by eligibility, or partnered (only eligible schools are).
+    data.listed_schools = len(eligible)
     data.recent_since = data.now - timedelta(days=1)
-    return school_cohorts, items
+    return school_cohorts, partnerships

@@ -169,10 +169,10 @@ def _gias(school: School) -> GiasSchool:
 
 def create_schools(schools: Mapping[str, GiasSchool], now: datetime) -> None:
     """New schools (by id), BatchWriteItem: listed when eligible, with no partnerships yet."""
-    school_repo.save_new_schools([_new_school(school_id, school, now) for school_id, school in schools.items()])
+    school_repo.save_new_schools([new_school_item(school_id, school, now) for school_id, school in schools.items()])
 
 
-def _new_school(school_id: str, gias: GiasSchool, now: datetime) -> School:
+def new_school_item(school_id: str, gias: GiasSchool, now: datetime) -> School:
     school = School(id=school_id, created_at=now, updated_at=now, **dataclasses.asdict(gias))
     school.created_key = school_repo.sort_key(now, school_id)
     school.updated_key = school_repo.sort_key(now, school_id)

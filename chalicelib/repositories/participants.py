@@ -165,7 +165,7 @@ def _state(item: ProfileStateItem) -> ProfileState:
     )
 
 
-def _state_item(state: ProfileState) -> ProfileStateItem:
+def state_item(state: ProfileState) -> ProfileStateItem:
     return ProfileStateItem(
         profile_id=state.profile_id,
         sort_key=f"{iso(state.created_at)}#{uuid.uuid4()}",
@@ -295,7 +295,7 @@ def save_profiles(profiles: Sequence[Profile], *, states: Sequence[ProfileState]
             for programme_id in sorted(p for p in programme_ids if p):
                 tx.save(ProgrammeMember(programme_id=programme_id, profile_id=profile.id, user_id=profile.user_id))
         for state in states:
-            tx.save(_state_item(state), condition=ProfileStateItem.sort_key.does_not_exist())
+            tx.save(state_item(state), condition=ProfileStateItem.sort_key.does_not_exist())
 
 
 def states_of(profile_id: str) -> list[ProfileState]:

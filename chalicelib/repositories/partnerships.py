@@ -64,7 +64,7 @@ def _record(item: PartnershipItem) -> Partnership:
     )
 
 
-def _item(partnership: Partnership) -> PartnershipItem:
+def partnership_item(partnership: Partnership) -> PartnershipItem:
     item = PartnershipItem(
         id=partnership.id,
         school_id=partnership.school_id,
@@ -176,7 +176,7 @@ def save_reported(partnership: Partnership, *, is_new: bool, now: datetime) -> P
 
     ``is_new``: the row must not exist yet; otherwise nobody may have changed it since it was read (its version).
     """
-    item = _item(partnership)
+    item = partnership_item(partnership)
     stamp(item, now)
     item.migration_pending = PENDING
     cohort = partnership.cohort
@@ -232,7 +232,7 @@ def save_challenged(
     """
     cohort = partnership.cohort
     school_id = partnership.school_id
-    item = _item(partnership)
+    item = partnership_item(partnership)
     stamp(item, now)
     school_actions: list[Action] = [*_touch_school(school_id, now), SchoolItem.partnered_cohorts.delete({cohort})]
     with conflicts_as(CONCURRENT), transaction() as tx:
@@ -265,7 +265,7 @@ def save_challenged(
 def save_delivery_partner_change(partnership: Partnership, *, now: datetime) -> Partnership:
     """PUT: the same row, a new delivery partner; still the active row of its school cohort. ``Conflict`` if
     the row changed since it was read, was challenged, or the provider relationship is gone."""
-    item = _item(partnership)
+    item = partnership_item(partnership)
     stamp(item, now)
     item.migration_pending = PENDING
     with conflicts_as(CONCURRENT), transaction() as tx:

@@ -114,7 +114,7 @@ def _relationship(item: RelationshipItem) -> ProviderRelationship:
     )
 
 
-def _relationship_item(relationship: ProviderRelationship) -> RelationshipItem:
+def relationship_item(relationship: ProviderRelationship) -> RelationshipItem:
     return RelationshipItem(
         lead_provider_id=relationship.lead_provider_id,
         delivery_partner_cohort=relationship_key(relationship.delivery_partner_id, relationship.cohort),
@@ -164,7 +164,7 @@ def upsert_relationship(relationship: ProviderRelationship, now: datetime) -> bo
     existing = get_relationship(relationship.lead_provider_id, relationship.delivery_partner_id, relationship.cohort)
     if existing is not None:
         return False
-    item = _relationship_item(relationship)
+    item = relationship_item(relationship)
     item.discarded_at = None
     item.updated_at = now
     item.save()

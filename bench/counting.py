@@ -47,6 +47,9 @@ class Call:
         return f"{self.operation}({where}{'/' + self.index if self.index else ''})"
 
 
+WRITE_OPERATIONS = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
+
+
 @dataclass
 class RequestCount:
     calls: list[Call] = field(default_factory=list)
@@ -62,6 +65,17 @@ class RequestCount:
 
     def count(self, operation: str) -> int:
         return self.by_operation[operation]
+
+    @property
+    def writes(self) -> int:
+        return sum(self.count(op) for op in WRITE_OPERATIONS)
+
+    @property
+    def reads(self) -> int:
+        return self.total - self.writes
+
+    def write_detail(self) -> str:
+        return ", ".join(f"{op} {self.count(op)}" for op in WRITE_OPERATIONS if self.count(op)) or "none"
 
     def without(self, *operations: str) -> int:
         """The total leaving out some operations (e.g. the auth ``GetItem`` when it is counted apart)."""

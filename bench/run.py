@@ -487,11 +487,11 @@ class FinanceRun:
 
     @property
     def writes(self) -> int:
-        return sum(self.counts.count(op) for op in WRITE_OPERATIONS)
+        return self.counts.writes
 
     @property
     def reads(self) -> int:
-        return self.counts.total - self.writes
+        return self.counts.reads
 
 
 def run_finance(bench_: Bench, out: list[FinanceRun]) -> list[FinanceRun]:
@@ -547,9 +547,6 @@ def run_finance(bench_: Bench, out: list[FinanceRun]) -> list[FinanceRun]:
     return out
 
 
-WRITE_OPERATIONS = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
-
-
 @dataclass
 class Migration:
     name: str
@@ -561,10 +558,10 @@ class Migration:
 
     @property
     def writes(self) -> int:
-        return sum(self.counts.count(op) for op in WRITE_OPERATIONS)
+        return self.counts.writes
 
     def write_detail(self) -> str:
-        return ", ".join(f"{op} {self.counts.count(op)}" for op in WRITE_OPERATIONS if self.counts.count(op)) or "none"
+        return self.counts.write_detail()
 
 
 def run_migrations(bench_: Bench, size: int, out: list[Migration]) -> list[Migration]:

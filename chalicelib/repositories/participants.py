@@ -215,17 +215,29 @@ def user_id_for_email(email: str) -> str | None:
         return None
 
 
-def create_user(user: User) -> None:
-    """A new user and the identity of their email, or Conflict if the email is taken."""
-    item = UserItem(
+def user_item(user: User) -> UserItem:
+    """The stored user: what ``create_user`` writes (no profiles yet) and what later saves leave."""
+    return UserItem(
         id=user.id,
         full_name=user.full_name,
         email=user.email,
         trn=user.trn,
+        profile_ids=set(user.profile_ids) or None,
+        has_declarations=True if user.has_declarations else None,
         created_at=user.created_at,
         updated_at=user.updated_at,
     )
-    identity = Identity(email=user.email.strip().lower(), user_id=user.id, created_at=user.created_at)
+
+
+def identity_item(user: User) -> Identity:
+    """The lookup of a user by email (lower-cased): one per email, so an email belongs to one user."""
+    return Identity(email=user.email.strip().lower(), user_id=user.id, created_at=user.created_at)
+
+
+def create_user(user: User) -> None:
+    """A new user and the identity of their email, or Conflict if the email is taken."""
+    item = user_item(user)
+    identity = identity_item(user)
     with conflicts_as("email already in use"), transaction() as tx:
         tx.save(item, condition=UserItem.id.does_not_exist())
         tx.save(identity, condition=Identity.email.does_not_exist())
@@ -293,7 +305,7 @@ def save_profiles(profiles: Sequence[Profile], *, states: Sequence[ProfileState]
             # the current one (an idempotent put), so a profile costs two transaction items.
             programme_ids = {r.programme_id for r in profile.records} if is_new else {profile.current_programme_id}
             for programme_id in sorted(p for p in programme_ids if p):
-                tx.save(ProgrammeMember(programme_id=programme_id, profile_id=profile.id, user_id=profile.user_id))
+                tx.save(member_item(programme_id, profile))
         for state in states:
             tx.save(state_item(state), condition=ProfileStateItem.sort_key.does_not_exist())
 
@@ -333,8 +345,13 @@ def programmes_of_partnership(partnership_id: str) -> list[Programme]:
     return [_programme(p) for p in InductionProgramme.by_partnership.query(partnership_id)]
 
 
-def create_programme(programme: Programme) -> None:
-    item = InductionProgramme(
+def member_item(programme_id: str, profile: Profile) -> ProgrammeMember:
+    """The profile's membership of the programme (the programme's participants are one Query)."""
+    return ProgrammeMember(programme_id=programme_id, profile_id=profile.id, user_id=profile.user_id)
+
+
+def programme_item(programme: Programme) -> InductionProgramme:
+    return InductionProgramme(
         id=programme.id,
         school_id=programme.school_id,
         school_urn=programme.school_urn,
@@ -345,6 +362,10 @@ def create_programme(programme: Programme) -> None:
         created_at=programme.created_at,
         updated_at=programme.updated_at,
     )
+
+
+def create_programme(programme: Programme) -> None:
+    item = programme_item(programme)
     item.save(condition=InductionProgramme.id.does_not_exist())
 
 

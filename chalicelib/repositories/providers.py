@@ -90,10 +90,14 @@ def get_delivery_partner(delivery_partner_id: str) -> DeliveryPartner | None:
     return None if item.discarded_at else _delivery_partner(item)
 
 
-def create_delivery_partner(partner: DeliveryPartner) -> None:
-    item = DeliveryPartnerItem(
+def delivery_partner_item(partner: DeliveryPartner) -> DeliveryPartnerItem:
+    return DeliveryPartnerItem(
         id=partner.id, name=partner.name, created_at=partner.created_at, updated_at=partner.updated_at
     )
+
+
+def create_delivery_partner(partner: DeliveryPartner) -> None:
+    item = delivery_partner_item(partner)
     item.save(condition=DeliveryPartnerItem.id.does_not_exist())
 
 

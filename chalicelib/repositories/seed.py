@@ -4,7 +4,9 @@ Every function here writes with ``BatchWriteItem`` (25 items a request) and no c
 else is writing, the items the product's own writes would have left behind. The items come from the
 repositories' own record → item mappings and key functions (``providers.relationship_item``,
 ``imports.new_school_item``, ``partnerships.partnership_item`` and ``stamp``, ``participants.profile_item``,
-``state_item``, ``view_item``, ``school_cohort_key``, ``schools.sort_key``), so a change there reaches the
+``state_item``, ``view_item``, ``user_item``, ``identity_item``, ``programme_item``, ``school_cohort_key``,
+``providers.delivery_partner_item``, ``schools.sort_key``; only the school cohort item is built here, as the
+product only ever updates one), so a change there reaches the
 benchmark's data too. Nothing in the product calls these functions.
 """
 
@@ -63,7 +65,7 @@ def seed_delivery_partners(partners: Sequence[DeliveryPartner], relationships: S
     their live relationships as ``providers.upsert_relationship`` does. Returns the number of relationships."""
     _write(
         DeliveryPartnerItem,
-        (DeliveryPartnerItem(id=p.id, name=p.name, created_at=p.created_at, updated_at=p.updated_at) for p in partners),
+        (provider_repo.delivery_partner_item(p) for p in partners),
     )
     return _write(
         RelationshipItem,
@@ -136,39 +138,6 @@ def seed_partnerships(partnerships: Sequence[Partnership], school_cohorts: Seque
 # --------------------------------------------------------------------------- participants
 
 
-def _programme_item(programme: Programme) -> InductionProgramme:
-    """As ``participants.create_programme`` writes it."""
-    return InductionProgramme(
-        id=programme.id,
-        school_id=programme.school_id,
-        school_urn=programme.school_urn,
-        cohort=programme.cohort,
-        school_cohort=participant_repo.school_cohort_key(programme.school_id, programme.cohort),
-        training_programme=programme.training_programme,
-        partnership_id=programme.partnership_id,
-        created_at=programme.created_at,
-        updated_at=programme.updated_at,
-    )
-
-
-def _user_item(user: User) -> UserItem:
-    """As ``participants.create_user`` writes it, with the profiles ``save_profiles`` added."""
-    return UserItem(
-        id=user.id,
-        full_name=user.full_name,
-        email=user.email,
-        trn=user.trn,
-        profile_ids=set(user.profile_ids) or None,
-        has_declarations=True if user.has_declarations else None,
-        created_at=user.created_at,
-        updated_at=user.updated_at,
-    )
-
-
-def _identity(user: User) -> Identity:
-    return Identity(email=user.email.strip().lower(), user_id=user.id, created_at=user.created_at)
-
-
 def _state_item(state: ProfileState, unique: str) -> ProfileStateItem:
     """``participants.state_item`` with a given unique part of the sort key (a seed gives the same keys)."""
     item = participant_repo.state_item(state)
@@ -199,14 +168,14 @@ def seed_participants(
     Returns the number of items written.
     """
     members = [
-        ProgrammeMember(programme_id=programme_id, profile_id=profile.id, user_id=profile.user_id)
+        participant_repo.member_item(programme_id, profile)
         for profile in profiles
         for programme_id in sorted({r.programme_id for r in profile.records})
     ]
     return (
-        _write(InductionProgramme, (_programme_item(p) for p in programmes))
-        + _write(UserItem, (_user_item(u) for u in users))
-        + _write(Identity, (_identity(u) for u in users))
+        _write(InductionProgramme, (participant_repo.programme_item(p) for p in programmes))
+        + _write(UserItem, (participant_repo.user_item(u) for u in users))
+        + _write(Identity, (participant_repo.identity_item(u) for u in users))
         + _write(ParticipantProfile, (_profile_item(p) for p in profiles))
         + _write(ProgrammeMember, members)
         + _write(ProfileStateItem, (_state_item(state, unique) for state, unique in states))

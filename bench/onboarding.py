@@ -42,7 +42,7 @@ from chalicelib.domain.participants import (
     Profile,
     ProfileState,
     Programme,
-    Record,
+    SchoolCohortSetup,
     SchoolRef,
     Trainer,
     User,
@@ -53,7 +53,7 @@ from chalicelib.domain.partnerships import FIP, Partnership
 from chalicelib.domain.schools import SchoolCohort
 from chalicelib.repositories import participants as participant_repo
 from chalicelib.repositories import seed
-from chalicelib.services import projection
+from chalicelib.services import induction, projection
 
 LARGEST_SHARE = 0.30
 MENTOR_SHARE = 0.25
@@ -144,25 +144,15 @@ def onboard(
         updated_at=at,
         profile_ids=frozenset({profile.id}),
     )
-    record = Record(
-        id=_uuid(rng),
-        programme_id=programme.id,
+    setup = SchoolCohortSetup(
         school_id=school.id,
-        school_urn=school.urn,
-        start_date=at,
-        end_date=None,
-        training_status="active",
-        induction_status="active",
-        email=email,
-        mentor_profile_id=None,
-        mentor_user_id=None,
-        schedule_identifier=SCHEDULE,
-        schedule_cohort=cohort,
-        school_transfer=False,
+        cohort=cohort,
+        induction_programme_choice=FIP,
+        default_programme_id=programme.id,
+        active_partnership_id=partnership.id if partnership else None,
         appropriate_body=None,
-        created_at=at,
-        updated_at=at,
     )
+    record = induction.first_record(school, programme, setup, None, email, None, at, record_id=_uuid(rng))
     profile = profile.with_records([record], programme.id)
     state = ProfileState(
         profile_id=profile.id,

@@ -296,12 +296,14 @@ def _user_for(email: str, full_name: str, trn: str | None, now: datetime) -> Use
     return existing
 
 
-def _first_record(
+def first_record(
     school: SchoolRef, programme: Programme, school_cohort: SchoolCohortSetup, mentor: Profile | None, email: str,
-    appropriate_body: str | None, now: datetime,
+    appropriate_body: str | None, now: datetime, *, record_id: str | None = None,
 ) -> Record:  # fmt: skip
+    """The induction record a new participant starts with on the school cohort's programme (pure; the
+    benchmark builds its participants' records with it too, passing its own seeded ``record_id``)."""
     return Record(
-        id=str(uuid.uuid4()),
+        id=record_id or str(uuid.uuid4()),
         programme_id=programme.id,
         school_id=school.id,
         school_urn=school.urn,
@@ -368,7 +370,7 @@ def add_participant(  # noqa: PLR0913 - keyword-only fields of the admin command
         raise InputError(m.already_has_profile(email.lower(), participant_type))
     profile = _new_profile(user, participant_type, school_cohort, mentor, now)
     records = (
-        [_first_record(school, programme, school_cohort, mentor, email, appropriate_body, now)] if programme else []
+        [first_record(school, programme, school_cohort, mentor, email, appropriate_body, now)] if programme else []
     )
     profile = profile.with_records(records, programme.id if programme is not None else None)
     owner = repo.get_partnership(programme.partnership_id) if programme and programme.partnership_id else None

@@ -46,7 +46,6 @@ from chalicelib.domain.participants import (
     SchoolRef,
     Trainer,
     User,
-    content_digest,
     is_challenged,
 )
 from chalicelib.domain.partnerships import FIP, Partnership
@@ -197,17 +196,7 @@ def _participant(user: User, profile: Profile, programme: Programme, partnership
 
 def make_view(lead_provider_id: str, user: User, content: dict[str, Any], at: datetime) -> ParticipantView:
     """The view ``projection.reproject`` saves for new content."""
-    return ParticipantView(
-        lead_provider_id=lead_provider_id,
-        user_id=user.id,
-        visible=bool(content["enrolments"]),
-        full_name=user.full_name,
-        trn=user.trn,
-        enrolments=content["enrolments"],
-        user_created_at=user.created_at,
-        updated_at=at,
-        digest=content_digest(content),
-    )
+    return projection.new_view(lead_provider_id, user, content, at)
 
 
 def new_programme(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.domain.clock import iso
 from chalicelib.domain.participants import (
@@ -121,7 +121,21 @@ def build_views(
     return out
 
 
-def _new_view(lead_provider_id: str, participant: Participant, content: Content, now: datetime) -> ParticipantView:
+class _Person(Protocol):
+    """What a view is named after: a ``Participant``, or a bare ``User`` (the benchmark's onboarding)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def full_name(self) -> str: ...
+    @property
+    def trn(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def new_view(lead_provider_id: str, participant: _Person, content: Content, now: datetime) -> ParticipantView:
+    """The read-model view of ``content`` for one provider, as ``reproject`` saves it (pure)."""
     return ParticipantView(
         lead_provider_id=lead_provider_id,
         user_id=participant.id,
@@ -147,7 +161,7 @@ def provider_view(lead_provider_id: str, user_id: str, now: datetime) -> Partici
     mine = content.get(lead_provider_id)
     if mine is None:
         return None
-    return replace(_new_view(lead_provider_id, participant, mine, now), visible=False)
+    return replace(new_view(lead_provider_id, participant, mine, now), visible=False)
 
 
 def _states_to_show(participants: Mapping[str, Participant]) -> dict[str, list[ProfileState]]:
@@ -171,7 +185,7 @@ def _next_view(
         return None if stored.transfers == transfers else replace(stored, transfers=transfers)
     if stored is None and not visible:
         return None
-    return replace(_new_view(lead_provider_id, participant, content, now), transfers=transfers)
+    return replace(new_view(lead_provider_id, participant, content, now), transfers=transfers)
 
 
 def reproject(user_ids: Iterable[str], now: datetime, also_providers: Iterable[str] = ()) -> int:

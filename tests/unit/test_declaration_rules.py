@@ -34,6 +34,7 @@ from chalicelib.domain.declarations import (
 )
 from chalicelib.domain.errors import InvalidTransition
 from chalicelib.domain.participants import Record
+from tests.unit.builders import induction_record
 
 T0 = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
 
@@ -70,26 +71,7 @@ def declaration(**changes: object) -> Declaration:
 
 
 def record(induction: str = "active", end: datetime | None = None) -> Record:
-    start = datetime(2023, 9, 1, tzinfo=UTC)
-    return Record(
-        id="r1",
-        programme_id="prog-b",
-        school_id="school-1",
-        school_urn="100001",
-        start_date=start,
-        end_date=end,
-        training_status="active",
-        induction_status=induction,
-        email=None,
-        mentor_profile_id=None,
-        mentor_user_id=None,
-        schedule_identifier="ecf-standard-september",
-        schedule_cohort=2024,
-        school_transfer=False,
-        appropriate_body=None,
-        created_at=start,
-        updated_at=start,
-    )
+    return induction_record(programme_id="prog-b", end_date=end, induction_status=induction)
 
 
 # --------------------------------------------------------------------------- evidence (1.4)

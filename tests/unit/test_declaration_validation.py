@@ -27,6 +27,7 @@ from chalicelib.domain.declarations import (
 )
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.participants import Record
+from tests.unit.builders import induction_record
 
 NOW = datetime(2024, 6, 1, 12, 0, 0, tzinfo=UTC)
 DATE = "2024-05-01T10:00:00Z"
@@ -47,25 +48,10 @@ def record(
     induction: str = "active",
     programme: str = "prog-1",
 ) -> Record:
-    return Record(
-        id=rid,
-        programme_id=programme,
-        school_id="school-1",
-        school_urn="100001",
-        start_date=start,
-        end_date=end,
-        training_status=training,
+    return induction_record(
+        id=rid, programme_id=programme, start_date=start, end_date=end, training_status=training,
         induction_status=induction,
-        email=None,
-        mentor_profile_id=None,
-        mentor_user_id=None,
-        schedule_identifier="ecf-standard-september",
-        schedule_cohort=2024,
-        school_transfer=False,
-        appropriate_body=None,
-        created_at=start,
-        updated_at=start,
-    )
+    )  # fmt: skip
 
 
 def facts(**changes: object) -> Facts:

@@ -25,6 +25,7 @@ from chalicelib.domain.participants import (
     participant_status,
     v1_status,
 )
+from tests.unit.builders import induction_record
 
 NOW = datetime(2024, 6, 1, 12, 0, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -40,25 +41,12 @@ def record(
     transfer: bool = False,
     programme: str = "prog-a",
 ) -> Record:
-    return Record(
-        id=rid,
-        programme_id=programme,
-        school_id="school-1",
-        school_urn="100001",
-        start_date=start,
-        end_date=end,
-        training_status=training,
-        induction_status=induction,
-        email="ect@example.com",
-        mentor_profile_id="mentor-profile",
-        mentor_user_id="mentor-user",
-        schedule_identifier="ecf-standard-september",
-        schedule_cohort=2024,
-        school_transfer=transfer,
-        appropriate_body="ab-1",
-        created_at=created or start,
-        updated_at=created or start,
-    )
+    return induction_record(
+        id=rid, programme_id=programme, start_date=start, end_date=end, training_status=training,
+        induction_status=induction, email="ect@example.com", mentor_profile_id="mentor-profile",
+        mentor_user_id="mentor-user", school_transfer=transfer, appropriate_body="ab-1",
+        created_at=created or start, updated_at=created or start,
+    )  # fmt: skip
 
 
 def profile(

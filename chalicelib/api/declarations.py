@@ -80,8 +80,9 @@ def _ids(values: Mapping[str, str], name: str, *, single: bool) -> list[str] | N
 
 
 def _list(caller: Caller, version: str) -> Response:
-    params = http.query(bp.current_request)
-    values = http.filters(params)
+    request = bp.current_request
+    values = http.filters(http.query(request))
+    page = http.list_page(request, caller)
     v1_v2 = version != "v3"
     declarations = service.list_declarations(
         caller.lead_provider_id,
@@ -90,9 +91,10 @@ def _list(caller: Caller, version: str) -> Response:
         participant_ids=_ids(values, "participant_id", single=v1_v2),
         delivery_partner_ids=None if v1_v2 else _ids(values, "delivery_partner_id", single=False),
         updated_since=http.updated_since(values),
-        page=http.page(params),
+        page=page,
     )
-    return http.document({"data": [serialize.BY_VERSION[version](d) for d in declarations]})
+    data = [serialize.BY_VERSION[version](d) for d in declarations]
+    return http.list_document(request, caller, page, data, declarations.next)
 
 
 @bp.route(_path("v1"), methods=["GET"], content_types=CONTENT)
@@ -120,7 +122,7 @@ def _csv(caller: Caller, version: str) -> Response:
     """Not paginated in the real service; here a page of up to 10,000 rows (about 2 MB, inside Lambda's 6 MB
     response limit) with a ``Link: <…>; rel="next"`` header while more remain."""
     request = bp.current_request
-    page = exports.csv_page(http.query(request))
+    page = exports.csv_page(request, caller)
     declarations = service.list_declarations(
         caller.lead_provider_id,
         v1_v2=True,
@@ -131,7 +133,8 @@ def _csv(caller: Caller, version: str) -> Response:
         page=page,
     )
     rows = [serialize.csv_row(version, d) for d in declarations]
-    return exports.csv_response(request, serialize.csv_columns(version), rows, page=page)
+    columns = serialize.csv_columns(version)
+    return exports.csv_response(request, caller, columns, rows, page=page, following=declarations.next)
 
 
 @bp.route(_path("v1", ".csv"), methods=["GET"], content_types=CONTENT)
@@ -211,16 +214,18 @@ def void_v3(caller: Caller, declaration_id: str) -> Response:
 @authenticated(bp)
 def list_statements(caller: Caller) -> Response:
     """Output-fee statements, payment date first; filters ``cohort``, ``type`` (``ecf``), ``updated_since``."""
-    params = http.query(bp.current_request)
-    values = http.filters(params)
+    request = bp.current_request
+    values = http.filters(http.query(request))
+    page = http.list_page(request, caller)
     statements = statement_service.list_statements(
         caller.lead_provider_id,
         statement_type=(values.get("type") or "").strip() or None,
         cohorts=http.cohort_list(values),
         updated_since=http.updated_since(values),
-        page=http.page(params),
+        page=page,
     )
-    return http.document({"data": [serialize.statement(s) for s in statements]})
+    data = [serialize.statement(s) for s in statements]
+    return http.list_document(request, caller, page, data, statements.next)
 
 
 @bp.route("/api/v3/statements/{statement_id}", methods=["GET"], content_types=CONTENT)

@@ -17,12 +17,14 @@ bp = Blueprint(__name__)
 @http.handle_errors
 @authenticated(bp)
 def list_delivery_partners(caller: Caller) -> Response:
-    params = http.query(bp.current_request)
+    request = bp.current_request
+    params = http.query(request)
     values = http.filters(params)
+    page = http.list_page(request, caller)
     records = service.list_delivery_partners(
-        caller.lead_provider_id, cohorts=http.cohort_list(values), order=http.order(params), page=http.page(params)
+        caller.lead_provider_id, cohorts=http.cohort_list(values), order=http.order(params), page=page
     )
-    return http.document({"data": [v3.delivery_partner(r) for r in records]})
+    return http.list_document(request, caller, page, [v3.delivery_partner(r) for r in records], records.next)
 
 
 @bp.route("/api/v3/delivery-partners/{delivery_partner_id}", methods=["GET"], content_types=http.ACCEPTED_CONTENT_TYPES)

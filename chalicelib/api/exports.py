@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib.api import http
 from chalicelib.api.auth import authenticated
-from chalicelib.domain import messages as m
-from chalicelib.domain.errors import BadRequest
-from chalicelib.domain.paging import Order, Page
+from chalicelib.domain.paging import Order, Page, Position
 from chalicelib.serializers import participants as participant_serializer
 from chalicelib.services import participants as participant_service
 from chalicelib.services.tokens import Caller
@@ -29,13 +27,9 @@ CSV_MAX_ROWS = 10_000
 bp = Blueprint(__name__)
 
 
-def csv_page(params: Mapping[str, str]) -> Page:
-    """``page[page]`` and ``page[per_page]`` (at most, and by default, ``CSV_MAX_ROWS``)."""
-    if "page" in params:
-        raise BadRequest(m.PAGINATION_INVALID)
-    number = http.positive(params.get("page[page]"), 1)
-    per_page = http.positive(params.get("page[per_page]"), CSV_MAX_ROWS)
-    return Page(number=number, per_page=min(per_page, CSV_MAX_ROWS))
+def csv_page(request: Request, caller: Caller) -> Page:
+    """``page[page]`` or ``page[cursor]``, and ``page[per_page]`` (at most, and by default, ``CSV_MAX_ROWS``)."""
+    return http.list_page(request, caller, default_per_page=CSV_MAX_ROWS, max_per_page=CSV_MAX_ROWS)
 
 
 def render(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
@@ -47,11 +41,24 @@ def render(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
 
 def csv_response(
-    request: Request, columns: Sequence[str], rows: Sequence[Sequence[str]], *, page: Page, full: bool | None = None
+    request: Request,
+    caller: Caller,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    page: Page,
+    following: Position | None,
+    full: bool | None = None,
 ) -> Response:
-    """``text/csv``; a header row even when empty. ``full``: the page came back full (more may follow)."""
+    """``text/csv``; a header row even when empty. ``full``: the page came back full (more may follow).
+
+    While more rows remain, ``Link: <...>; rel="next"``: the next page number (as before), or on a keyset page
+    (``page[cursor]``) the URL with the next cursor."""
     headers: dict[str, str | list[str]] = {"Content-Type": "text/csv"}
-    if full if full is not None else len(rows) >= page.per_page:
+    if page.cursor:
+        if following is not None:
+            headers["Link"] = f'<{http.next_link(request, caller, following)}>; rel="next"'
+    elif full if full is not None else len(rows) >= page.per_page:
         query = urlencode({"page[page]": page.number + 1, "page[per_page]": page.per_page})
         headers["Link"] = f'<{request.context.get("resourcePath", "")}?{query}>; rel="next"'
     return Response(body=render(columns, rows), status_code=200, headers=headers)
@@ -85,7 +92,7 @@ def participants_csv(caller: Caller) -> Response:
     values = http.filters(params)
     cohorts = http.cohort_list(values)
     updated_since = http.updated_since(values)
-    page = csv_page(params)
+    page = csv_page(request, caller)
     views = participant_service.list_participants(
         caller.lead_provider_id,
         cohorts=cohorts,
@@ -95,7 +102,9 @@ def participants_csv(caller: Caller) -> Response:
         page=page,
     )
     rows = []
-    for row in participant_serializer.flat_rows(views, cohorts):
+    for row in participant_serializer.flat_rows(views.items, cohorts):
         attributes = row["attributes"]
         rows.append([row["id"], row["type"], *(_value(attributes[c]) for c in PARTICIPANT_COLUMNS[2:])])
-    return csv_response(request, PARTICIPANT_COLUMNS, rows, page=page, full=len(views) >= page.per_page)
+    return csv_response(
+        request, caller, PARTICIPANT_COLUMNS, rows, page=page, following=views.next, full=len(views) >= page.per_page
+    )

@@ -9,14 +9,17 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlencode
 
 from chalice.app import Request, Response
 
 from chalicelib import config
+from chalicelib.api import cursors
 from chalicelib.domain import messages as m
 from chalicelib.domain.clock import parse_timestamp, truncate, utcnow
 from chalicelib.domain.errors import BadRequest, Conflict, InvalidTransition, NotFound, ValidationFailed
-from chalicelib.domain.paging import DEFAULT_PER_PAGE, MAX_PER_PAGE, Order, Page
+from chalicelib.domain.paging import DEFAULT_PER_PAGE, MAX_PER_PAGE, Order, Page, Position
+from chalicelib.domain.tokens import Caller
 from chalicelib.services.ids import parse_year
 
 JSONAPI = "application/vnd.api+json"
@@ -129,6 +132,65 @@ def page(params: Mapping[str, str]) -> Page:
     number = positive(params.get("page[page]"), 1)
     per_page = positive(params.get("page[per_page]"), DEFAULT_PER_PAGE)
     return Page(number=number, per_page=min(per_page, MAX_PER_PAGE))
+
+
+CURSOR = "page[cursor]"
+
+
+def list_page(
+    request: Request, caller: Caller, *, default_per_page: int = DEFAULT_PER_PAGE, max_per_page: int = MAX_PER_PAGE
+) -> Page:
+    """``page[page]``/``page[per_page]`` as the real API, or a keyset page when ``page[cursor]`` is given (empty:
+    the first page). A cursor must be one this service made for this caller, route, filters and sort."""
+    params = query(request)
+    if "page" in params:
+        raise BadRequest(m.PAGINATION_INVALID)
+    per_page = min(positive(params.get("page[per_page]"), default_per_page), max_per_page)
+    if CURSOR not in params:
+        return Page(number=positive(params.get("page[page]"), 1), per_page=per_page)
+    if "page[page]" in params:
+        raise BadRequest(m.CURSOR_WITH_PAGE_NUMBER)
+    raw = params[CURSOR]
+    if not raw.strip():
+        return Page(per_page=per_page, cursor=True)
+    state = cursors.decode(raw, _cursor_binding(request, caller))
+    after = state.get("a") if isinstance(state, dict) else None
+    if not isinstance(after, dict):
+        raise BadRequest(m.CURSOR_INVALID)
+    return Page(per_page=per_page, cursor=True, after=after)
+
+
+def _cursor_binding(request: Request, caller: Caller) -> str:
+    route = str((request.context or {}).get("resourcePath", ""))
+    return cursors.binding(caller.lead_provider_id, route, query(request))
+
+
+def link_with(request: Request, **replacements: str) -> str:
+    """This request's URL with some query parameters replaced (absolute when the Host header says where)."""
+    params = {**query(request), **replacements}
+    context = request.context or {}
+    path = str(context.get("path") or context.get("resourcePath") or "")
+    headers: Mapping[str, str] = request.headers or {}
+    host = headers.get("host")
+    origin = f"{headers.get('x-forwarded-proto', 'http')}://{host}" if host else ""
+    return f"{origin}{path}?{urlencode(params, safe='[],:')}"
+
+
+def next_link(request: Request, caller: Caller, following: Position) -> str:
+    """The URL of the keyset page that starts at ``following``."""
+    cursor = cursors.encode({"a": dict(following)}, _cursor_binding(request, caller))
+    return link_with(request, **{CURSOR: cursor})
+
+
+def list_document(
+    request: Request, caller: Caller, page_: Page, data: list[Any], following: Position | None
+) -> Response:
+    """A list response: ``{"data": [...]}``, plus ``links.next`` on a keyset page that has a next page. Responses
+    to page-number requests are exactly the real API's."""
+    body: dict[str, Any] = {"data": data}
+    if page_.cursor and following is not None:
+        body["links"] = {"next": next_link(request, caller, following)}
+    return document(body)
 
 
 MAX_PAGE_DIGITS = 9  # longer page values are the real API's pagination 400, not a huge page

@@ -57,19 +57,20 @@ def list_participants_flat(caller: Caller) -> Response:
     two profiles. Ordered by the user's creation, or by last update when ``filter[updated_since]`` is given
     (the real v1/v2 behaviour). ``filter[cohort]`` also drops the rows of other cohorts.
     """
-    params = http.query(bp.current_request)
-    values = http.filters(params)
+    request = bp.current_request
+    values = http.filters(http.query(request))
     cohorts = http.cohort_list(values)
     updated_since = http.updated_since(values)
+    page = http.list_page(request, caller)
     views = service.list_participants(
         caller.lead_provider_id,
         cohorts=cohorts,
         training_status=None,
         updated_since=updated_since,
         order=Order(field="updated_at") if updated_since is not None else Order(),
-        page=http.page(params),
+        page=page,
     )
-    return http.document({"data": serialize.flat_rows(views, cohorts)})
+    return http.list_document(request, caller, page, serialize.flat_rows(views.items, cohorts), views.next)
 
 
 @bp.route(f"{V1}/ecf/{{participant_id}}", methods=["GET"], content_types=http.ACCEPTED_CONTENT_TYPES)
@@ -89,16 +90,17 @@ def show_participant_flat(caller: Caller, participant_id: str) -> Response:
 @http.handle_errors
 @authenticated(bp)
 def list_participants(caller: Caller) -> Response:
-    params = http.query(bp.current_request)
+    request = bp.current_request
+    params = http.query(request)
     values = http.filters(params)
     cohorts = http.cohort_list(values)
     updated_since = http.updated_since(values)
     training_status = _training_status(values)
     order = http.order(params)
-    page = http.page(params)
+    page = http.list_page(request, caller)
     if (values.get("from_participant_id") or "").strip():
         # Participant id changes (dedupes) are not modelled, so no participant matches any id.
-        return http.document({"data": []})
+        return http.list_document(request, caller, page, [], None)
     views = service.list_participants(
         caller.lead_provider_id,
         cohorts=cohorts,
@@ -107,7 +109,7 @@ def list_participants(caller: Caller) -> Response:
         order=order,
         page=page,
     )
-    return http.document({"data": [serialize.nested(v) for v in views]})
+    return http.list_document(request, caller, page, [serialize.nested(v) for v in views], views.next)
 
 
 @bp.route(f"{V3}/transfers", methods=["GET"], content_types=http.ACCEPTED_CONTENT_TYPES)
@@ -120,13 +122,15 @@ def list_transfers(caller: Caller) -> Response:
     request = bp.current_request
     params = http.query(request)
     values = http.filters(params)
+    page = http.list_page(request, caller)
     found = service.list_transfers(
         caller.lead_provider_id,
         updated_since=http.updated_since(values),
-        page=http.page(params),
+        page=page,
         now=http.request_now(request),
     )
-    return http.document({"data": [serialize.transfer(t.user_id, t.transfers) for t in found]})
+    data = [serialize.transfer(t.user_id, t.transfers) for t in found]
+    return http.list_document(request, caller, page, data, found.next)
 
 
 @bp.route(f"{V3}/{{participant_id}}", methods=["GET"], content_types=http.ACCEPTED_CONTENT_TYPES)

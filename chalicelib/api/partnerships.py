@@ -17,17 +17,19 @@ bp = Blueprint(__name__)
 @http.handle_errors
 @authenticated(bp)
 def list_partnerships(caller: Caller) -> Response:
-    params = http.query(bp.current_request)
+    request = bp.current_request
+    params = http.query(request)
     values = http.filters(params)
+    page = http.list_page(request, caller)
     records = service.list_partnerships(
         caller.lead_provider_id,
         cohorts=http.cohort_list(values),
         delivery_partner_ids=http.id_list(values, "delivery_partner_id"),
         updated_since=http.updated_since(values),
         order=http.order(params),
-        page=http.page(params),
+        page=page,
     )
-    return http.document({"data": [v3.partnership(r) for r in records]})
+    return http.list_document(request, caller, page, [v3.partnership(r) for r in records], records.next)
 
 
 @bp.route("/api/v3/partnerships/ecf/{partnership_id}", methods=["GET"], content_types=http.ACCEPTED_CONTENT_TYPES)

@@ -27,17 +27,19 @@ def _cohort(values: dict[str, str]) -> int:
 @http.handle_errors
 @authenticated(bp)
 def list_schools(caller: Caller) -> Response:
-    params = http.query(bp.current_request)
+    request = bp.current_request
+    params = http.query(request)
     values = http.filters(params)
     cohort = _cohort(values)
+    page = http.list_page(request, caller)
     records = service.list_schools(
         cohort,
         urn=values.get("urn") or None,
         updated_since=http.updated_since(values),
         order=http.order(params),
-        page=http.page(params),
+        page=page,
     )
-    return http.document({"data": [v3.school(r) for r in records]})
+    return http.list_document(request, caller, page, [v3.school(r) for r in records], records.next)
 
 
 @bp.route("/api/v3/schools/ecf/{school_id}", methods=["GET"], content_types=http.ACCEPTED_CONTENT_TYPES)

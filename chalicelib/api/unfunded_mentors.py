@@ -24,15 +24,17 @@ BASE = "/api/v3/unfunded-mentors/ecf"
 @http.handle_errors
 @authenticated(bp)
 def list_unfunded_mentors(caller: Caller) -> Response:
-    params = http.query(bp.current_request)
+    request = bp.current_request
+    params = http.query(request)
     values = http.filters(params)
+    page = http.list_page(request, caller)
     people = service.list_unfunded_mentors(
         caller.lead_provider_id,
         updated_since=http.updated_since(values),
         order=http.order(params),
-        page=http.page(params),
+        page=page,
     )
-    return http.document({"data": [serialize.unfunded_mentor(p) for p in people]})
+    return http.list_document(request, caller, page, [serialize.unfunded_mentor(p) for p in people], people.next)
 
 
 @bp.route(f"{BASE}/{{mentor_id}}", methods=["GET"], content_types=http.ACCEPTED_CONTENT_TYPES)

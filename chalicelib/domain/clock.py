@@ -23,6 +23,11 @@ def iso(value: datetime | None) -> str | None:
     """``2024-05-31T02:22:32.123Z``: fixed width, so strings sort as times."""
     if value is None:
         return None
+    return iso_millis(value)
+
+
+def iso_millis(value: datetime) -> str:
+    """``iso`` of a time that is there."""
     return truncate(value).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 

@@ -63,6 +63,12 @@ FILTER_NOT_A_HASH = "Filter must be a hash"
 PAGINATION_INVALID = (
     "The '#/page[page]' and '#/page[per_page]' parameter values must be a valid number (equal and more than 1)"
 )
+# Cursor pages (README "Paging"): not in the real API.
+CURSOR_INVALID = (
+    "The '#/page[cursor]' value is not valid for this request. Send the links.next URL of the previous page "
+    "unchanged (same filters and sort), or an empty '#/page[cursor]' to start."
+)
+CURSOR_WITH_PAGE_NUMBER = "Send either '#/page[page]' or '#/page[cursor]', not both."
 ACCESS_DENIED = "HTTP Token: Access denied"
 NOT_FOUND = "Resource not Found"
 INTERNAL_ERROR = "Internal server error"

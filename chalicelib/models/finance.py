@@ -135,7 +135,7 @@ class DeclarationAttemptItem(BaseModel):
 class ViewsByCreated(GlobalIndex["ProviderDeclarationItem"]):
     class Meta:
         index_name = "by_created"
-        projection = IncludeProjection(["cohort", "dp", "v12"])
+        projection = IncludeProjection(["cohort", "dp", "v12", "uk"])  # uk: updated_since on a cursor page
 
     lead_provider_id = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute(range_key=True, attr_name="ck")

@@ -21,7 +21,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import IncludeProjection, KeysOnlyProjection
+from pynamodb.indexes import IncludeProjection
 
 from chalicelib.models.base import BaseMeta, BaseModel, GlobalIndex, register
 
@@ -29,7 +29,7 @@ from chalicelib.models.base import BaseMeta, BaseModel, GlobalIndex, register
 class UnfundedByCreated(GlobalIndex["ProviderMentor"]):
     class Meta:
         index_name = "unfunded_by_created"
-        projection = KeysOnlyProjection()
+        projection = IncludeProjection(["uk"])  # updated_since on a cursor page
 
     unfunded_for = UnicodeAttribute(hash_key=True, attr_name="vis")
     created_key = UnicodeAttribute(range_key=True, attr_name="ck")

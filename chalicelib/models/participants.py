@@ -200,7 +200,7 @@ class ProgrammeMember(BaseModel):
 class ViewsByCreated(GlobalIndex["ProviderParticipant"]):
     class Meta:
         index_name = "visible_by_created"
-        projection = IncludeProjection(["cohorts", "statuses"])
+        projection = IncludeProjection(["cohorts", "statuses", "uk"])  # uk: updated_since on a cursor page
 
     visible_to = UnicodeAttribute(hash_key=True, attr_name="vis")
     created_key = UnicodeAttribute(range_key=True, attr_name="ck")

@@ -24,7 +24,7 @@ class PartnershipsByLeadProviderCreated(GlobalIndex["Partnership"]):
 
     class Meta:
         index_name = "by_lead_provider_created"
-        projection = IncludeProjection(["cohort", "delivery_partner_id"])
+        projection = IncludeProjection(["cohort", "delivery_partner_id", "uk"])  # uk: updated_since on a cursor page
 
     lead_provider_visible = UnicodeAttribute(hash_key=True, attr_name="lpv")
     created_key = UnicodeAttribute(range_key=True, attr_name="ck")

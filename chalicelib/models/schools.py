@@ -33,7 +33,7 @@ class SchoolListingByCreated(GlobalIndex["School"]):
 
     class Meta:
         index_name = "listing_by_created"
-        projection = IncludeProjection(["elig", "pc"])
+        projection = IncludeProjection(["elig", "pc", "uk"])  # uk: updated_since on a cursor page
 
     listed = UnicodeAttribute(hash_key=True, attr_name="lst")
     created_key = UnicodeAttribute(range_key=True, attr_name="ck")

@@ -15,6 +15,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.paging import KeyPage, Page, Position
 from chalicelib.models.base import shared_connection
 
 M = TypeVar("M", bound=Model)
@@ -23,6 +24,8 @@ BATCH_GET_MAX = 100
 # Keys read per index request while skipping to a deep page. A keys-only index
 # item here is ~100 bytes, so DynamoDB's 1 MB page holds about this many.
 SKIP_CHUNK = 10_000
+# A filtered keyset page reads up to this many index entries in its one Query (DynamoDB stops at 1 MB first).
+FILTERED_KEYSET_READ = SKIP_CHUNK
 
 
 def transaction() -> TransactWrite:
@@ -161,6 +164,54 @@ def read_all_keys(
             return out
 
 
+def key_attribute_names(model: type[Model], index_name: str) -> list[str]:
+    """The stored names of the table's key and the index's key: what positions an index entry exactly."""
+    names = [str(model._hash_keyname)] + ([str(model._range_keyname)] if model._range_keyname else [])
+    for attribute in model._indexes[index_name].Meta.attributes.values():
+        if attribute.attr_name not in names:
+            names.append(attribute.attr_name)
+    return names
+
+
+def read_keyset(
+    partition: IndexPartition,
+    *,
+    after: Position | None,
+    limit: int,
+    forward: bool = True,
+    range_condition: Condition | None = None,
+    filter_condition: Condition | None = None,
+) -> KeyPage:
+    """One keyset page of an index partition: the keys after ``after``, and where the next page starts.
+
+    Exactly one Query, whatever the depth: it starts at ``after`` (the previous page's last entry) instead of
+    reading past the entries before it. Unfiltered, it reads ``limit + 1`` entries (the extra one says whether
+    another page exists). Filtered, it reads up to ``FILTERED_KEYSET_READ`` entries and keeps the first
+    ``limit`` that match; if it stopped before the end without filling the page, the page is short and the
+    next one starts where the read stopped.
+    """
+    model = partition.model
+    key_name = partition.key_name or str(model._hash_keyname)
+    names = key_attribute_names(model, partition.index_name)
+    response = model._get_connection().query(
+        partition.hash_value,
+        range_key_condition=range_condition,
+        filter_condition=filter_condition,
+        index_name=partition.index_name,
+        scan_index_forward=forward,
+        limit=limit + 1 if filter_condition is None else max(limit + 1, FILTERED_KEYSET_READ),
+        exclusive_start_key=dict(after) if after else None,
+        attributes_to_get=names,
+    )
+    items: list[dict[str, Any]] = response.get("Items", [])
+    if len(items) > limit:
+        chosen = items[:limit]
+        following: Position | None = {name: chosen[-1][name] for name in names}
+    else:
+        chosen, following = items, response.get("LastEvaluatedKey") or None
+    return KeyPage([raw[key_name]["S"] for raw in chosen], following)
+
+
 @dataclass(frozen=True)
 class OrderedList:
     """A list kept in two sparse indexes of ``model``, ``ck`` (created) and ``uk`` (updated) ordered."""
@@ -178,37 +229,55 @@ def ordered_page(
     *,
     order: str,
     descending: bool,
-    offset: int,
-    limit: int,
+    page: Page,
     updated_since: datetime | None,
     filter_condition: Condition | None = None,
-) -> list[str]:
+) -> KeyPage:
     """One page of a list kept in two sparse indexes, ``ck`` (created) and ``uk`` (updated) ordered.
 
     Sorting by ``updated_at``, or by ``created_at`` without ``updated_since``, pages
     straight over the matching index. ``updated_since`` with the ``created_at``
     order reads the changed keys from the updated index (one request per chunk of
-    them) and orders them here.
+    them) and orders them here; a keyset page instead reads the created index from
+    its position with ``uk >= since`` as a filter (the created indexes project ``uk``).
     """
     model, key_name, updated_key = listing.model, listing.key_name, listing.updated_key
     key = key_name or str(model._hash_keyname)
-    if updated_since is not None and order == "created_at":
+    by_updated_order = order == "updated_at"
+    since = iso(updated_since) if updated_since is not None else None
+    index = listing.by_updated if by_updated_order else listing.by_created
+    partition = IndexPartition(model, index, hash_value, key_name)
+    if page.cursor:
+        if since is not None and not by_updated_order:
+            since_filter: Condition = updated_key >= since
+            filter_condition = since_filter if filter_condition is None else filter_condition & since_filter
+        return read_keyset(
+            partition,
+            after=page.after,
+            limit=page.per_page,
+            forward=not descending,
+            range_condition=updated_key >= since if by_updated_order and since is not None else None,
+            filter_condition=filter_condition,
+        )
+    offset, limit = page.offset, page.per_page
+    if since is not None and not by_updated_order:
         rows = read_all_keys(
             model,
             listing.by_updated,
             hash_value,
-            range_condition=updated_key >= iso(updated_since),
+            range_condition=updated_key >= since,
             filter_condition=filter_condition,
             attributes=["ck", key] if key_name else ["ck"],
         )
         rows.sort(key=lambda raw: raw["ck"]["S"], reverse=descending)
-        return [raw[key]["S"] for raw in rows[offset : offset + limit]]
-    by_updated_order = order == "updated_at"
-    return read_index_keys(
-        IndexPartition(model, listing.by_updated if by_updated_order else listing.by_created, hash_value, key_name),
-        offset=offset,
-        limit=limit,
-        forward=not descending,
-        range_condition=updated_key >= iso(updated_since) if by_updated_order and updated_since is not None else None,
-        filter_condition=filter_condition,
+        return KeyPage([raw[key]["S"] for raw in rows[offset : offset + limit]])
+    return KeyPage(
+        read_index_keys(
+            partition,
+            offset=offset,
+            limit=limit,
+            forward=not descending,
+            range_condition=updated_key >= since if by_updated_order and since is not None else None,
+            filter_condition=filter_condition,
+        )
     )

@@ -21,6 +21,7 @@ from chalicelib.domain.declarations import (
     StatementLineChange,
     slot_key,
 )
+from chalicelib.domain.paging import KeyPage, Page
 from chalicelib.models.finance import (
     DeclarationAttemptItem,
     DeclarationItem,
@@ -228,9 +229,8 @@ def view_page(
     cohorts: Sequence[int] | None,
     delivery_partner_ids: Sequence[str] | None,
     updated_since: datetime | None,
-    offset: int,
-    limit: int,
-) -> list[str]:
+    page: Page,
+) -> KeyPage:
     """Declaration ids of one page of what the provider sees, by ``created_at`` (then id)."""
     condition: Any = None
     if v1_v2:
@@ -246,8 +246,7 @@ def view_page(
         lead_provider_id,
         order="created_at",
         descending=False,
-        offset=offset,
-        limit=limit,
+        page=page,
         updated_since=updated_since,
         filter_condition=condition,
     )

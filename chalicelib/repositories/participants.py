@@ -13,6 +13,7 @@ from typing import Any
 
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.paging import KeyPage, Page
 from chalicelib.domain.participants import (
     ParticipantView,
     Profile,
@@ -46,6 +47,7 @@ from chalicelib.repositories.common import (
     ordered_page,
     read_all_keys,
     read_index_keys,
+    read_keyset,
     transaction,
 )
 from chalicelib.repositories.schools import sort_key
@@ -531,9 +533,8 @@ def view_page(
     updated_since: datetime | None,
     order: str,
     descending: bool,
-    offset: int,
-    limit: int,
-) -> list[str]:
+    page: Page,
+) -> KeyPage:
     """User ids of one page of the provider's visible participants."""
     condition: Any = None
     if cohorts:
@@ -548,21 +549,24 @@ def view_page(
         lead_provider_id,
         order=order,
         descending=descending,
-        offset=offset,
-        limit=limit,
+        page=page,
         updated_since=updated_since,
         filter_condition=condition,
     )
 
 
-def transfer_page(lead_provider_id: str, *, updated_since: datetime | None, offset: int, limit: int) -> list[str]:
+def transfer_page(lead_provider_id: str, *, updated_since: datetime | None, page: Page) -> KeyPage:
     """User ids of one page of the provider's visible participants with transfers (the sparse ``transfers``
-    index): by the user's creation, or by the view's last update when ``updated_since`` is given."""
+    index): by the user's creation, or by the view's last update when ``updated_since`` is given. Keyset pages
+    keep the creation order and take ``updated_since`` as a filter."""
     index = ProviderParticipant.with_transfers.Meta.index_name
+    partition = IndexPartition(ProviderParticipant, index, lead_provider_id, "user_id")
+    if page.cursor:
+        since = ProviderParticipant.updated_key >= iso(updated_since) if updated_since is not None else None
+        return read_keyset(partition, after=page.after, limit=page.per_page, filter_condition=since)
+    offset, limit = page.offset, page.per_page
     if updated_since is None:
-        return read_index_keys(
-            IndexPartition(ProviderParticipant, index, lead_provider_id, "user_id"), offset=offset, limit=limit
-        )
+        return KeyPage(read_index_keys(partition, offset=offset, limit=limit))
     rows = read_all_keys(
         ProviderParticipant,
         index,
@@ -571,4 +575,4 @@ def transfer_page(lead_provider_id: str, *, updated_since: datetime | None, offs
         attributes=["user_id", "uk"],
     )
     rows.sort(key=lambda raw: raw["uk"]["S"])
-    return [raw["user_id"]["S"] for raw in rows[offset : offset + limit]]
+    return KeyPage([raw["user_id"]["S"] for raw in rows[offset : offset + limit]])

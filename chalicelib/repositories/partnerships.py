@@ -18,6 +18,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.paging import KeyPage, Page
 from chalicelib.domain.partnerships import FIP, Partnership
 from chalicelib.models import Partnership as PartnershipItem
 from chalicelib.models import ProviderRelationship as RelationshipItem
@@ -132,10 +133,9 @@ def list_page(
     delivery_partner_ids: Sequence[str] | None,
     order: str,
     descending: bool,
-    offset: int,
-    limit: int,
+    page: Page,
     updated_since: datetime | None,
-) -> list[str]:
+) -> KeyPage:
     condition = PartnershipItem.cohort.is_in(*cohorts)
     if delivery_partner_ids:
         condition = condition & PartnershipItem.delivery_partner_id.is_in(*delivery_partner_ids)
@@ -144,8 +144,7 @@ def list_page(
         lead_provider_id,
         order=order,
         descending=descending,
-        offset=offset,
-        limit=limit,
+        page=page,
         updated_since=updated_since,
         filter_condition=condition,
     )

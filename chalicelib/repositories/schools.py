@@ -17,6 +17,7 @@ from pynamodb.expressions.condition import Condition
 
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.paging import KeyPage, Page
 from chalicelib.domain.schools import School, SchoolCohort, SchoolFacts
 from chalicelib.models import School as SchoolItem
 from chalicelib.models import SchoolCohort as SchoolCohortItem
@@ -155,18 +156,16 @@ def listing_page(
     *,
     order: str,
     descending: bool,
-    offset: int,
-    limit: int,
+    page: Page,
     updated_since: datetime | None,
-) -> list[str]:
+) -> KeyPage:
     """Ids of one page of the schools list, in order."""
     return ordered_page(
         _LISTING,
         LISTED,
         order=order,
         descending=descending,
-        offset=offset,
-        limit=limit,
+        page=page,
         updated_since=updated_since,
         filter_condition=listing_filter(cohort),
     )

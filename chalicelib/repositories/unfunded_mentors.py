@@ -9,6 +9,7 @@ from typing import Any
 
 from chalicelib.domain.clock import parse_timestamp
 from chalicelib.domain.mentors import Enrolments, Mentor, MentorLink, MentorPerson, Pair
+from chalicelib.domain.paging import KeyPage, Page
 from chalicelib.domain.participants import MENTOR, Participant, latest
 from chalicelib.models.mentors import Mentor as MentorItem
 from chalicelib.models.mentors import ProviderMentor
@@ -37,17 +38,15 @@ def page(
     updated_since: datetime | None,
     order: str,
     descending: bool,
-    offset: int,
-    limit: int,
-) -> list[str]:
+    page: Page,
+) -> KeyPage:
     """Mentor user ids of one page of the provider's unfunded mentors (a keys-only index page)."""
     return ordered_page(
         _LISTING,
         lead_provider_id,
         order=order,
         descending=descending,
-        offset=offset,
-        limit=limit,
+        page=page,
         updated_since=updated_since,
     )
 

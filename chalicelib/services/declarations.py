@@ -26,7 +26,7 @@ from chalicelib.domain.declarations import (
     StatementLineChange,
 )
 from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
-from chalicelib.domain.paging import Page
+from chalicelib.domain.paging import Listing, Page, page_of, time_key
 from chalicelib.domain.participants import COURSES, Participant, Profile
 from chalicelib.domain.statements import Statement
 from chalicelib.repositories import cohorts as cohort_repo
@@ -475,23 +475,22 @@ def list_declarations(
     delivery_partner_ids: Sequence[str] | None,
     updated_since: datetime | None,
     page: Page,
-) -> list[Declaration]:
+) -> Listing[Declaration]:
     """The provider's own declarations and the others' it may see, oldest first. v1/v2 ``updated_since`` is
     strictly after; v3's is on or after."""
     since = _strictly_after(updated_since) if (v1_v2 and updated_since is not None) else updated_since
     if participant_ids is not None:
         return _for_participants(lead_provider_id, v1_v2, cohorts, participant_ids, delivery_partner_ids, since, page)
-    ids = repo.view_page(
+    keys = repo.view_page(
         lead_provider_id,
         v1_v2=v1_v2,
         cohorts=cohorts,
         delivery_partner_ids=delivery_partner_ids,
         updated_since=since,
-        offset=page.offset,
-        limit=page.per_page,
+        page=page,
     )
-    found = repo.by_ids(ids)
-    return [found[i] for i in ids if i in found]
+    found = repo.by_ids(keys.keys)
+    return Listing([found[i] for i in keys.keys if i in found], keys.next)
 
 
 def _for_participants(
@@ -502,7 +501,7 @@ def _for_participants(
     delivery_partner_ids: Sequence[str] | None,
     since: datetime | None,
     page: Page,
-) -> list[Declaration]:
+) -> Listing[Declaration]:
     """``filter[participant_id]``: the participants' declarations (a Query each) that the provider may see."""
     users = [u for u in dict.fromkeys(participant_ids) if is_uuid(u)][:100]
     candidates = [d for user_id in users for d in repo.of_user(user_id)]
@@ -519,8 +518,12 @@ def _for_participants(
         if since is not None and declaration.updated_at < since:
             continue
         out.append(declaration)
-    out.sort(key=lambda d: (d.created_at, d.id))
-    return out[page.offset : page.offset + page.per_page]
+    out.sort(key=_created_order)
+    return page_of(out, page, _created_order)
+
+
+def _created_order(declaration: Declaration) -> str:
+    return time_key(declaration.created_at, declaration.id)
 
 
 def get_declaration(lead_provider_id: str, declaration_id: str, *, v1_v2: bool) -> Declaration:
@@ -533,26 +536,6 @@ def get_declaration(lead_provider_id: str, declaration_id: str, *, v1_v2: bool) 
     if declaration is None:
         raise NotFound(declaration_id)
     return declaration
-
-
-def all_declarations(lead_provider_id: str, *, v1_v2: bool, chunk: int = 1000) -> Iterable[list[Declaration]]:
-    """Every declaration the provider sees, a page at a time (the CSV export)."""
-    number = 1
-    while True:
-        batch = list_declarations(
-            lead_provider_id,
-            v1_v2=v1_v2,
-            cohorts=None,
-            participant_ids=None,
-            delivery_partner_ids=None,
-            updated_since=None,
-            page=Page(number=number, per_page=chunk),
-        )
-        if batch:
-            yield batch
-        if len(batch) < chunk:
-            return
-        number += 1
 
 
 # --------------------------------------------------------------------------- eligibility → declarations

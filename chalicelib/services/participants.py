@@ -9,7 +9,7 @@ from typing import Any
 
 from chalicelib.domain import messages as m
 from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
-from chalicelib.domain.paging import Order, Page
+from chalicelib.domain.paging import Listing, Order, Page
 from chalicelib.domain.participants import (
     COURSES,
     DEFERRAL_REASONS,
@@ -45,19 +45,20 @@ def list_participants(
     updated_since: datetime | None,
     order: Order,
     page: Page,
-) -> list[ParticipantView]:
-    ids = repo.view_page(
+) -> Listing[ParticipantView]:
+    found = repo.view_page(
         lead_provider_id,
         cohorts=cohorts,
         training_status=training_status,
         updated_since=updated_since,
         order=order.field,
         descending=order.descending,
-        offset=page.offset,
-        limit=page.per_page,
+        page=page,
     )
-    views = repo.views_for([(lead_provider_id, uid) for uid in ids])
-    return [views[(lead_provider_id, uid)] for uid in ids if (lead_provider_id, uid) in views]
+    views = repo.views_for([(lead_provider_id, uid) for uid in found.keys])
+    return Listing(
+        [views[(lead_provider_id, uid)] for uid in found.keys if (lead_provider_id, uid) in views], found.next
+    )
 
 
 def get_participant(lead_provider_id: str, participant_id: str) -> ParticipantView:
@@ -211,15 +212,16 @@ def _provider_names() -> dict[str, str]:
 
 def list_transfers(
     lead_provider_id: str, *, updated_since: datetime | None, page: Page, now: datetime
-) -> list[ParticipantTransfers]:
+) -> Listing[ParticipantTransfers]:
     """The provider's visible participants with a transfer involving it: one page of the sparse transfers index
     (by the user's creation, or by the view's last update with ``updated_since``), one BatchGet of their views,
     and the providers' names."""
-    ids = repo.transfer_page(lead_provider_id, updated_since=updated_since, offset=page.offset, limit=page.per_page)
-    views = repo.views_for([(lead_provider_id, uid) for uid in ids])
-    found = [views[(lead_provider_id, uid)] for uid in ids if (lead_provider_id, uid) in views]
+    keys = repo.transfer_page(lead_provider_id, updated_since=updated_since, page=page)
+    views = repo.views_for([(lead_provider_id, uid) for uid in keys.keys])
+    found = [views[(lead_provider_id, uid)] for uid in keys.keys if (lead_provider_id, uid) in views]
     names = _provider_names() if found else {}
-    return [ParticipantTransfers(v.user_id, transfer_rows(v.transfers, names, now)) for v in found if v.transfers]
+    rows = [ParticipantTransfers(v.user_id, transfer_rows(v.transfers, names, now)) for v in found if v.transfers]
+    return Listing(rows, keys.next)
 
 
 def transfers_of(lead_provider_id: str, participant_id: str, now: datetime) -> ParticipantTransfers:

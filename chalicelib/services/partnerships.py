@@ -16,7 +16,7 @@ from chalicelib.domain import messages as m
 from chalicelib.domain.clock import start_of_day
 from chalicelib.domain.cohorts import listed_by_default
 from chalicelib.domain.errors import Conflict, InputError, NotFound, ValidationFailed
-from chalicelib.domain.paging import Order, Page
+from chalicelib.domain.paging import Listing, Order, Page
 from chalicelib.domain.partnerships import (
     CHALLENGE_REASONS,
     Partnership,
@@ -320,27 +320,28 @@ def list_partnerships(
     updated_since: datetime | None,
     order: Order,
     page: Page,
-) -> list[PartnershipRecord]:
+) -> Listing[PartnershipRecord]:
     years = list(cohorts) if cohorts else [year for year in cohort_repo.years() if listed_by_default(year)]
     if not years:
-        return []
-    ids = repo.list_page(
+        return Listing()
+    found = repo.list_page(
         lead_provider_id,
         cohorts=years,
         delivery_partner_ids=delivery_partner_ids,
         order=order.field,
         descending=order.descending,
-        offset=page.offset,
-        limit=page.per_page,
+        page=page,
         updated_since=updated_since,
     )
+    ids = found.keys
     rows = repo.find_partnerships(ids)
     schools = school_repo.find_schools([rows[i].school_id for i in ids if i in rows])
-    return [
+    records = [
         partnership_record(rows[i], schools[rows[i].school_id])
         for i in ids
         if i in rows and rows[i].school_id in schools
     ]
+    return Listing(records, found.next)
 
 
 def admin_rows_for_school(school_id: str) -> list[PartnershipRecord]:

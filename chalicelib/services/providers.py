@@ -9,7 +9,7 @@ from datetime import datetime
 from chalicelib.domain import messages as m
 from chalicelib.domain.cohorts import listed_by_default
 from chalicelib.domain.errors import Conflict, InputError, NotFound
-from chalicelib.domain.paging import Order, Page
+from chalicelib.domain.paging import Listing, Order, Page, page_of, time_key
 from chalicelib.domain.providers import DeliveryPartner, LeadProvider, NoCohortsGiven, ProviderRelationship, clean_name
 from chalicelib.domain.records import DeliveryPartnerRecord
 from chalicelib.repositories import cohorts as cohort_repo
@@ -128,15 +128,19 @@ def _records(
 
 def list_delivery_partners(
     lead_provider_id: str, *, cohorts: Sequence[int] | None, order: Order, page: Page
-) -> list[DeliveryPartnerRecord]:
+) -> Listing[DeliveryPartnerRecord]:
     """GET /api/v3/delivery-partners: one Query of the LP's relationships, ordered and paged here."""
     years = list(cohorts) if cohorts else None
     records = _records(repo.relationships_of_lead_provider(lead_provider_id), years)
     if years is None:
         records = [r for r in records if any(listed_by_default(int(y)) for y in r.cohorts)]
-    key = (lambda r: (r.updated_at, r.id)) if order.field == "updated_at" else (lambda r: (r.created_at, r.id))
+    field = order.field
+
+    def key(record: DeliveryPartnerRecord) -> str:
+        return time_key(record.updated_at if field == "updated_at" else record.created_at, record.id)
+
     records.sort(key=key, reverse=order.descending)
-    return records[page.offset : page.offset + page.per_page]
+    return page_of(records, page, key, descending=order.descending)
 
 
 def get_delivery_partner(lead_provider_id: str, delivery_partner_id: str) -> DeliveryPartnerRecord:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from chalicelib.domain import messages as m
 from chalicelib.domain.errors import Conflict, InputError, NotFound
-from chalicelib.domain.paging import Order, Page
+from chalicelib.domain.paging import Listing, Order, Page
 from chalicelib.domain.partnerships import SIT_CHOICES, partnership_record
 from chalicelib.domain.records import CohortView, PartnershipRecord, SchoolListing, SchoolView
 from chalicelib.domain.schools import School, SchoolCohort, in_cip_only_scope, is_cip_only, is_eligible, is_open
@@ -35,28 +35,28 @@ def _to_listing(school: School, cohort: int, school_cohort: SchoolCohort | None)
 
 def list_schools(
     cohort: int, *, urn: str | None, updated_since: datetime | None, order: Order, page: Page
-) -> list[SchoolListing]:
+) -> Listing[SchoolListing]:
     """GET /api/v3/schools/ecf (docs/reference/ecf-domain.md 3.7). An unknown cohort lists nothing."""
     if cohort_repo.get_cohort(cohort) is None:
-        return []
+        return Listing()
     if urn is not None:
         school = repo.find_school_by_urn(urn)
-        if school is None or not school.listed_for(cohort) or page.offset > 0:
-            return []
+        if school is None or not school.listed_for(cohort) or page.offset > 0 or page.after is not None:
+            return Listing()
         if updated_since is not None and school.updated_at < updated_since:
-            return []
-        return [_to_listing(school, cohort, repo.find_school_cohort(school.id, cohort))]
-    ids = repo.listing_page(
+            return Listing()
+        return Listing([_to_listing(school, cohort, repo.find_school_cohort(school.id, cohort))])
+    found = repo.listing_page(
         cohort,
         order=order.field,
         descending=order.descending,
-        offset=page.offset,
-        limit=page.per_page,
+        page=page,
         updated_since=updated_since,
     )
+    ids = found.keys
     schools = repo.find_schools(ids)
     school_cohorts = repo.school_cohorts_for(ids, cohort)
-    return [_to_listing(schools[i], cohort, school_cohorts.get(i)) for i in ids if i in schools]
+    return Listing([_to_listing(schools[i], cohort, school_cohorts.get(i)) for i in ids if i in schools], found.next)
 
 
 def get_school(cohort: int, school_id: str) -> SchoolListing:

@@ -22,7 +22,7 @@ from chalicelib.domain.declarations import (
     StatementLineChange,
 )
 from chalicelib.domain.errors import Conflict, InputError, NotFound
-from chalicelib.domain.paging import Page
+from chalicelib.domain.paging import Listing, Page, joined, page_of
 from chalicelib.domain.statements import Statement, StatementLine, StatementRefused
 from chalicelib.repositories import declarations as declaration_repo
 from chalicelib.repositories import statements as repo
@@ -42,15 +42,20 @@ def list_statements(
     cohorts: Sequence[int] | None,
     updated_since: datetime | None,
     page: Page,
-) -> list[Statement]:
+) -> Listing[Statement]:
     """Output-fee statements of the provider, payment date first. ``filter[type]`` other than ``ecf`` matches none;
     without ``filter[cohort]`` every cohort after 2020."""
     if statement_type not in (None, "", "ecf"):
-        return []
+        return Listing()
     rows = repo.of_lead_provider(lead_provider_id, output_fee_only=True, cohorts=cohorts, updated_since=updated_since)
     if not cohorts:
         rows = [s for s in rows if listed_by_default(s.cohort)]
-    return rows[page.offset : page.offset + page.per_page]
+    return page_of(rows, page, _payment_order)
+
+
+def _payment_order(statement: Statement) -> str:
+    """The list's order (payment date, then id), as one string: a keyset page's position."""
+    return joined((statement.payment_date.isoformat(), statement.id))
 
 
 def get_statement(lead_provider_id: str, statement_id: str, *, statement_type: str | None = None) -> Statement:

@@ -14,7 +14,16 @@ from chalicelib.domain.tokens import ApiToken, Caller, IssuedToken
 from chalicelib.repositories import tokens as repo
 from chalicelib.services.providers import lead_provider_named
 
-__all__ = ["Caller", "IssuedToken", "authenticate", "clear_cache", "create_token", "hash_token", "reset_key"]
+__all__ = [
+    "Caller",
+    "IssuedToken",
+    "authenticate",
+    "clear_cache",
+    "create_token",
+    "derived_key",
+    "hash_token",
+    "reset_key",
+]
 
 MAX_TOKEN_LENGTH = 512  # longer bearer tokens are refused unhashed and unlooked-up
 CACHE_MAX_ENTRIES = 10_000  # the per-process cache is emptied when it grows past this
@@ -49,6 +58,11 @@ def reset_key() -> None:
     with _key_lock:
         _key.clear()
     _cache.clear()
+
+
+def derived_key(purpose: str) -> bytes:
+    """A key for another purpose (signing cursors, ...) derived from the token key, so no second secret is kept."""
+    return hmac.new(_hmac_key(), f"ecf-lp-api:{purpose}".encode(), hashlib.sha256).digest()
 
 
 def hash_token(token: str) -> str:

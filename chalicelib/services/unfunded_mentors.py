@@ -11,7 +11,7 @@ from datetime import datetime
 from chalicelib.domain import mentors as rules
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.mentors import Changes, Enrolments, Mentor, MentorLink, MentorPerson, Pair
-from chalicelib.domain.paging import Order, Page
+from chalicelib.domain.paging import Listing, Order, Page
 from chalicelib.domain.participants import Participant
 from chalicelib.repositories import unfunded_mentors as repo
 from chalicelib.services.ids import is_uuid
@@ -21,18 +21,17 @@ ATTEMPTS = 3
 
 def list_unfunded_mentors(
     lead_provider_id: str, *, updated_since: datetime | None, order: Order, page: Page
-) -> list[MentorPerson]:
+) -> Listing[MentorPerson]:
     """One keys-only index Query (more only for deep pages) and one BatchGet of the mentors."""
-    ids = repo.page(
+    keys = repo.page(
         lead_provider_id,
         updated_since=updated_since,
         order=order.field,
         descending=order.descending,
-        offset=page.offset,
-        limit=page.per_page,
+        page=page,
     )
-    found = repo.mentors(ids)
-    return [found[uid].person for uid in ids if uid in found]
+    found = repo.mentors(keys.keys)
+    return Listing([found[uid].person for uid in keys.keys if uid in found], keys.next)
 
 
 def get_unfunded_mentor(lead_provider_id: str, mentor_id: str) -> MentorPerson:

@@ -1,7 +1,5 @@
 """The Chalice app: wiring only. Routes live in chalicelib/api, handlers in chalicelib/events."""
 
-from chalice.app import Chalice
-
 from chalicelib.api import (
     declarations,
     delivery_partners,
@@ -12,9 +10,10 @@ from chalicelib.api import (
     schools,
     unfunded_mentors,
 )
+from chalicelib.api.application import Application
 from chalicelib.events import handlers
 
-app = Chalice(app_name="ecf-lp-api")
+app = Application(app_name="ecf-lp-api")
 app.experimental_feature_flags.update({"BLUEPRINTS"})
 
 for blueprint in (

@@ -557,6 +557,7 @@ def _make_partnerships(
             challenge_deadline=challenge_deadline(updated, academic_start.get(year)),
             created_at=created,
             updated_at=updated,
+            induction_tutor_email=school.gias.primary_contact_email or school.gias.secondary_contact_email,
         )
         partnerships.append(partnership)
         school_cohorts[(school.id, year)] = SchoolCohort(

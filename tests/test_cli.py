@@ -277,6 +277,37 @@ def test_import_schools_updates_changed_schools(aws: None, tmp_path: Path) -> No
     assert shown["20004"]["updated_at"] == "2024-06-01T12:00:00.000Z"
 
 
+def test_a_changed_school_email_reaches_its_partnerships_list_and_show(partnership: str, tmp_path: Path) -> None:
+    """The partnerships list reads no schools: each row carries its school's contact email, which every GIAS
+    import that changes the school rewrites (with the rows' ``updated_at``)."""
+    from chalice.test import Client
+
+    import app as app_module
+    from tests.api_helpers import Api
+
+    lp = providers.lead_provider_named("Ambition Institute")
+    changed = tmp_path / "changed.csv"
+    shutil.copy(GIAS_FILE, changed)
+
+    def change(header: list[str], rows: list[list[str]]) -> Any:
+        col = {name: i for i, name in enumerate(header)}
+        for row in rows:
+            if row[col["URN"]] == "20001":
+                row[col["MainEmail"]] = "new.office@example.org"
+        return header, rows
+
+    rewrite_csv(changed, change, encoding="iso-8859-1")
+    with Client(app_module.app, stage_name="test") as client:
+        api = Api(client, tokens.create_token(lp.name, NOW).token)
+        before = api.get_ok("/api/v3/partnerships/ecf")["data"][0]["attributes"]
+        ok("import-schools", str(changed), now=NOW + timedelta(days=2))
+        listed = api.get_ok("/api/v3/partnerships/ecf")["data"][0]["attributes"]
+        shown = api.get_ok(f"/api/v3/partnerships/ecf/{partnership}")["data"]["attributes"]
+    assert before["induction_tutor_email"] != "new.office@example.org"
+    assert listed["induction_tutor_email"] == shown["induction_tutor_email"] == "new.office@example.org"
+    assert listed["updated_at"] == "2024-06-03T12:00:00.000Z"
+
+
 def test_import_schools_bad_input_writes_nothing(aws: None, tmp_path: Path) -> None:
     broken = tmp_path / "gias.csv"
     assert_error(ecf("import-schools", str(broken)), 1, "gias.csv: no such file")

@@ -94,10 +94,14 @@ class Partnership:
     updated_at: datetime
     migration_pending: bool = False
     version: int | None = None
+    # The school's contact email when the row was last written (reports, delivery-partner changes, and every
+    # GIAS import that changes the school write it), so a list page needs no read of the schools.
+    induction_tutor_email: str | None = None
 
 
-def partnership_record(partnership: Partnership, school: School) -> PartnershipRecord:
-    """What the API and the CLI show of a partnership: the row, and the school's contact as induction tutor."""
+def partnership_record(partnership: Partnership, school: School | None = None) -> PartnershipRecord:
+    """What the API and the CLI show of a partnership: the row, and the school's contact as induction tutor
+    (the school's when it was read, else the copy on the row)."""
     return PartnershipRecord(
         id=partnership.id,
         cohort=partnership.cohort,
@@ -111,7 +115,7 @@ def partnership_record(partnership: Partnership, school: School) -> PartnershipR
         challenge_deadline=partnership.challenge_deadline,
         relationship=partnership.relationship,
         induction_tutor_name=None,
-        induction_tutor_email=school.contact_email,
+        induction_tutor_email=school.contact_email if school is not None else partnership.induction_tutor_email,
         created_at=partnership.created_at,
         updated_at=partnership.updated_at,
     )

@@ -215,6 +215,19 @@ class ViewsByUpdated(GlobalIndex["ProviderParticipant"]):
     updated_key = UnicodeAttribute(range_key=True, attr_name="uk")
 
 
+class ViewsForSync(GlobalIndex["ProviderParticipant"]):
+    """The visible participants by last update with whole items: a cursor page in ``updated_at`` order (a full
+    sync) is one Query of up to 1 MB of views, with no BatchGet after it. The keys-only indexes above stay for
+    page numbers, which read past keys to reach a page (about ten times more keys per request than items)."""
+
+    class Meta:
+        index_name = "visible_sync"
+        projection = AllProjection()
+
+    visible_to = UnicodeAttribute(hash_key=True, attr_name="vis")
+    updated_key = UnicodeAttribute(range_key=True, attr_name="uk")
+
+
 class ViewsWithTransfers(GlobalIndex["ProviderParticipant"]):
     """Sparse: the provider's visible participants that have a transfer involving it (the transfers list)."""
 
@@ -259,4 +272,5 @@ class ProviderParticipant(BaseModel):
 
     visible_by_created = ViewsByCreated()
     visible_by_updated = ViewsByUpdated()
+    visible_sync = ViewsForSync()
     with_transfers = ViewsWithTransfers()

@@ -74,6 +74,7 @@ class Partnership(BaseModel):
         stream_view_type = STREAM
 
     id = UnicodeAttribute(hash_key=True)
+    induction_tutor_email = UnicodeAttribute(null=True, attr_name="tut")  # the school's contact email, copied
     school_id = UnicodeAttribute()
     urn = UnicodeAttribute()
     lead_provider_id = UnicodeAttribute()

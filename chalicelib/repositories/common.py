@@ -24,7 +24,9 @@ BATCH_GET_MAX = 100
 # Keys read per index request while skipping to a deep page. A keys-only index
 # item here is ~100 bytes, so DynamoDB's 1 MB page holds about this many.
 SKIP_CHUNK = 10_000
-# A filtered keyset page reads up to this many index entries in its one Query (DynamoDB stops at 1 MB first).
+# A filtered keyset page reads this many times the page in its one Query (a filter drops entries after they are
+# read), up to this many entries: most lists' filters keep most entries, and a short page costs nothing extra.
+FILTERED_KEYSET_FACTOR = 2
 FILTERED_KEYSET_READ = SKIP_CHUNK
 
 
@@ -186,12 +188,36 @@ def read_keyset(
 
     Exactly one Query, whatever the depth: it starts at ``after`` (the previous page's last entry) instead of
     reading past the entries before it. Unfiltered, it reads ``limit + 1`` entries (the extra one says whether
-    another page exists). Filtered, it reads up to ``FILTERED_KEYSET_READ`` entries and keeps the first
+    another page exists). Filtered, it reads ``FILTERED_KEYSET_FACTOR`` times as many and keeps the first
     ``limit`` that match; if it stopped before the end without filling the page, the page is short and the
     next one starts where the read stopped.
     """
+    key_name = partition.key_name or str(partition.model._hash_keyname)
+    chosen, following = keyset_query(
+        partition,
+        after=after,
+        limit=limit,
+        forward=forward,
+        range_condition=range_condition,
+        filter_condition=filter_condition,
+        keys_only=True,
+    )
+    return KeyPage([raw[key_name]["S"] for raw in chosen], following)
+
+
+def keyset_query(
+    partition: IndexPartition,
+    *,
+    after: Position | None,
+    limit: int,
+    forward: bool,
+    range_condition: Condition | None,
+    filter_condition: Condition | None,
+    keys_only: bool,
+) -> tuple[list[dict[str, Any]], Position | None]:
+    """The one Query of a keyset page (see ``read_keyset``): the raw entries of the page (key attributes only, or
+    whole items from an index that projects them) and where the next page starts."""
     model = partition.model
-    key_name = partition.key_name or str(model._hash_keyname)
     names = key_attribute_names(model, partition.index_name)
     response = model._get_connection().query(
         partition.hash_value,
@@ -199,17 +225,17 @@ def read_keyset(
         filter_condition=filter_condition,
         index_name=partition.index_name,
         scan_index_forward=forward,
-        limit=limit + 1 if filter_condition is None else max(limit + 1, FILTERED_KEYSET_READ),
+        limit=limit + 1
+        if filter_condition is None
+        else min(FILTERED_KEYSET_FACTOR * (limit + 1), FILTERED_KEYSET_READ),
         exclusive_start_key=dict(after) if after else None,
-        attributes_to_get=names,
+        attributes_to_get=names if keys_only else None,
     )
     items: list[dict[str, Any]] = response.get("Items", [])
     if len(items) > limit:
         chosen = items[:limit]
-        following: Position | None = {name: chosen[-1][name] for name in names}
-    else:
-        chosen, following = items, response.get("LastEvaluatedKey") or None
-    return KeyPage([raw[key_name]["S"] for raw in chosen], following)
+        return chosen, {name: chosen[-1][name] for name in names}
+    return items, response.get("LastEvaluatedKey") or None
 
 
 @dataclass(frozen=True)

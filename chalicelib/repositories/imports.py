@@ -185,6 +185,8 @@ def update_school(school_id: str, gias: GiasSchool, now: datetime) -> None:
     school_repo.update_gias_fields(school_id, dataclasses.asdict(gias), now)
 
 
-def touch_partnerships(school_id: str, now: datetime) -> None:
-    """Bump ``updated_at`` on the school's partnership rows, so ``updated_since`` finds them."""
-    partnership_repo.touch_rows(partnership_repo.rows_for_school(school_id), now)
+def touch_partnerships(school_id: str, now: datetime, *, induction_tutor_email: str | None) -> None:
+    """Bump ``updated_at`` on the school's partnership rows, so ``updated_since`` finds them, with the school's
+    contact email (the rows' induction tutor email)."""
+    rows = partnership_repo.rows_for_school(school_id)
+    partnership_repo.touch_rows(rows, now, induction_tutor_email=induction_tutor_email)

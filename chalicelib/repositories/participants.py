@@ -13,7 +13,7 @@ from typing import Any
 
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.paging import KeyPage, Page
+from chalicelib.domain.paging import KeyPage, Listing, Page
 from chalicelib.domain.participants import (
     ParticipantView,
     Profile,
@@ -44,6 +44,7 @@ from chalicelib.repositories.common import (
     OrderedList,
     batch_get,
     conflicts_as,
+    keyset_query,
     ordered_page,
     read_all_keys,
     read_index_keys,
@@ -525,6 +526,59 @@ _LISTING = OrderedList(
 )
 
 
+def view_listing(
+    lead_provider_id: str,
+    *,
+    cohorts: Sequence[int] | None,
+    training_status: str | None,
+    updated_since: datetime | None,
+    order: str,
+    descending: bool,
+    page: Page,
+) -> Listing[ParticipantView]:
+    """One page of the provider's visible participants. A cursor page in ``updated_at`` order (a sync) reads
+    whole views from the ``visible_sync`` index in its one Query; any other page reads keys, then BatchGets."""
+    condition = _view_filter(cohorts, training_status)
+    if page.cursor and order == "updated_at":
+        partition = IndexPartition(
+            ProviderParticipant, ProviderParticipant.visible_sync.Meta.index_name, lead_provider_id
+        )
+        raw_items, following = keyset_query(
+            partition,
+            after=page.after,
+            limit=page.per_page,
+            forward=not descending,
+            range_condition=ProviderParticipant.updated_key >= iso(updated_since) if updated_since else None,
+            filter_condition=condition,
+            keys_only=False,
+        )
+        return Listing([_view(ProviderParticipant.from_raw_data(raw)) for raw in raw_items], following)
+    keys = view_page(
+        lead_provider_id,
+        cohorts=cohorts,
+        training_status=training_status,
+        updated_since=updated_since,
+        order=order,
+        descending=descending,
+        page=page,
+    )
+    views = views_for([(lead_provider_id, uid) for uid in keys.keys])
+    return Listing([views[(lead_provider_id, uid)] for uid in keys.keys if (lead_provider_id, uid) in views], keys.next)
+
+
+def _view_filter(cohorts: Sequence[int] | None, training_status: str | None) -> Any:
+    """``filter[cohort]`` (any of the years) and ``filter[training_status]`` on the projected sets."""
+    condition: Any = None
+    if cohorts:
+        condition = ProviderParticipant.cohorts.contains(cohorts[0])
+        for year in cohorts[1:]:
+            condition = condition | ProviderParticipant.cohorts.contains(year)
+    if training_status:
+        status_condition = ProviderParticipant.statuses.contains(training_status)
+        condition = status_condition if condition is None else condition & status_condition
+    return condition
+
+
 def view_page(
     lead_provider_id: str,
     *,
@@ -536,14 +590,6 @@ def view_page(
     page: Page,
 ) -> KeyPage:
     """User ids of one page of the provider's visible participants."""
-    condition: Any = None
-    if cohorts:
-        condition = ProviderParticipant.cohorts.contains(cohorts[0])
-        for year in cohorts[1:]:
-            condition = condition | ProviderParticipant.cohorts.contains(year)
-    if training_status:
-        status_condition = ProviderParticipant.statuses.contains(training_status)
-        condition = status_condition if condition is None else condition & status_condition
     return ordered_page(
         _LISTING,
         lead_provider_id,
@@ -551,7 +597,7 @@ def view_page(
         descending=descending,
         page=page,
         updated_since=updated_since,
-        filter_condition=condition,
+        filter_condition=_view_filter(cohorts, training_status),
     )
 
 

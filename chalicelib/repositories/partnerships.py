@@ -62,6 +62,7 @@ def _record(item: PartnershipItem) -> Partnership:
         updated_at=item.updated_at,
         migration_pending=item.migration_pending == PENDING,
         version=item.version,
+        induction_tutor_email=item.induction_tutor_email,
     )
 
 
@@ -83,6 +84,7 @@ def partnership_item(partnership: Partnership) -> PartnershipItem:
         created_at=partnership.created_at,
         updated_at=partnership.updated_at,
         migration_pending=PENDING if partnership.migration_pending else None,
+        induction_tutor_email=partnership.induction_tutor_email,
     )
     if partnership.version is not None:
         item.version = partnership.version
@@ -331,11 +333,17 @@ def rows_for_school(school_id: str) -> list[PartnershipItem]:
     return list(PartnershipItem.by_school.query(school_id))
 
 
-def touch_rows(rows: Sequence[PartnershipItem], now: datetime) -> None:
-    """Bump ``updated_at`` on rows whose school changed, so ``updated_since`` finds them."""
+def touch_rows(rows: Sequence[PartnershipItem], now: datetime, *, induction_tutor_email: str | None) -> None:
+    """Bump ``updated_at`` on rows whose school changed, so ``updated_since`` finds them, and copy the school's
+    contact email onto them."""
     for row in rows:
+        email = PartnershipItem.induction_tutor_email
         row.update(
-            actions=[PartnershipItem.updated_at.set(now), PartnershipItem.updated_key.set(sort_key(now, row.id))],
+            actions=[
+                PartnershipItem.updated_at.set(now),
+                PartnershipItem.updated_key.set(sort_key(now, row.id)),
+                email.set(induction_tutor_email) if induction_tutor_email else email.remove(),
+            ],
             add_version_condition=False,
         )
 

@@ -440,7 +440,8 @@ def _upsert_schools(schools: dict[str, GiasSchool], now: datetime, result: Schoo
             result.created += 1
         elif gias_changed(existing, school):
             import_repo.update_school(school_id, school, now)
-            import_repo.touch_partnerships(school_id, now)
+            contact = school.primary_contact_email or school.secondary_contact_email
+            import_repo.touch_partnerships(school_id, now, induction_tutor_email=contact)
             result.updated += 1
         else:
             result.unchanged += 1

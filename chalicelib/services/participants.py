@@ -46,7 +46,7 @@ def list_participants(
     order: Order,
     page: Page,
 ) -> Listing[ParticipantView]:
-    found = repo.view_page(
+    return repo.view_listing(
         lead_provider_id,
         cohorts=cohorts,
         training_status=training_status,
@@ -54,10 +54,6 @@ def list_participants(
         order=order.field,
         descending=order.descending,
         page=page,
-    )
-    views = repo.views_for([(lead_provider_id, uid) for uid in found.keys])
-    return Listing(
-        [views[(lead_provider_id, uid)] for uid in found.keys if (lead_provider_id, uid) in views], found.next
     )
 
 

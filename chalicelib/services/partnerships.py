@@ -161,6 +161,7 @@ def _planned_partnership(
             report_id=str(uuid.uuid4()),
             created_at=now,
             updated_at=now,
+            induction_tutor_email=school.contact_email,
         )
         return school, new, True
     # A challenged row of ours, or a relationship row with this partner, becomes the reported row.
@@ -174,6 +175,7 @@ def _planned_partnership(
         delivery_partner_name=partner.name,
         report_id=str(uuid.uuid4()),
         challenge_deadline=deadline,
+        induction_tutor_email=school.contact_email,
     )
     return school, reported, False
 
@@ -251,6 +253,7 @@ def update_partnership(
             delivery_partner_name=partner.name,
             report_id=str(uuid.uuid4()),
             challenge_deadline=challenge_deadline(now, _academic_start(cohort_row) if cohort_row else None),
+            induction_tutor_email=school.contact_email,
         )
         try:
             saved = repo.save_delivery_partner_change(changed, now=now)
@@ -333,15 +336,8 @@ def list_partnerships(
         page=page,
         updated_since=updated_since,
     )
-    ids = found.keys
-    rows = repo.find_partnerships(ids)
-    schools = school_repo.find_schools([rows[i].school_id for i in ids if i in rows])
-    records = [
-        partnership_record(rows[i], schools[rows[i].school_id])
-        for i in ids
-        if i in rows and rows[i].school_id in schools
-    ]
-    return Listing(records, found.next)
+    rows = repo.find_partnerships(found.keys)  # each row carries its school's contact email: no school reads
+    return Listing([partnership_record(rows[i]) for i in found.keys if i in rows], found.next)
 
 
 def admin_rows_for_school(school_id: str) -> list[PartnershipRecord]:

@@ -54,3 +54,51 @@ def update_payload(delivery_partner_id: Any) -> dict[str, Any]:
 
 def error_body(status_detail: list[tuple[str, str]]) -> dict[str, Any]:
     return {"errors": [{"title": t, "detail": d} for t, d in status_detail]}
+
+
+def relative(url: str) -> str:
+    """A link as the test client takes it: path and query (links are absolute when the Host header is set)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+def with_params(path: str, **params: str) -> str:
+    separator = "&" if "?" in path else "?"
+    return path + separator + "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def walk_cursor(api: Api, path: str, per_page: int, *, limit: int = 1000, rows: int = 1) -> list[dict[str, Any]]:
+    """Every item of a list followed page by page through ``links.next`` (each page validated); ``links.next``
+    must be absent exactly on the last page. ``rows``: rows per paged item (v1/v2 participants: up to 2)."""
+    url = with_params(path, **{"page[per_page]": str(per_page), "page[cursor]": ""})
+    items: list[dict[str, Any]] = []
+    for _ in range(limit):
+        body = api.get_ok(url)
+        if api.version == "v3" and not path.endswith(".csv"):
+            from tests.openapi import assert_valid_own
+
+            assert_valid_own("GET", url, api.get(url))  # our served document describes links.next
+        assert len(body["data"]) <= per_page * rows
+        items += body["data"]
+        following = body.get("links", {}).get("next")
+        if following is None:
+            assert set(body) == {"data"}, body.keys()  # nothing else is added to a list document
+            return items
+        assert set(body) == {"data", "links"}
+        assert set(body["links"]) == {"next"}
+        url = relative(following)
+    raise AssertionError(f"{path}: more than {limit} cursor pages")
+
+
+def walk_pages(api: Api, path: str, per_page: int, *, limit: int = 1000) -> list[dict[str, Any]]:
+    """Every item of a list by page numbers, until a short page (the real API's way)."""
+    items: list[dict[str, Any]] = []
+    for number in range(1, limit):
+        body = api.get_ok(with_params(path, **{"page[per_page]": str(per_page), "page[page]": str(number)}))
+        assert "links" not in body  # page-number responses stay exactly as the real API's
+        items += body["data"]
+        if len(body["data"]) < per_page:
+            return items
+    raise AssertionError(f"{path}: more than {limit} pages")

@@ -578,3 +578,62 @@ def test_transfer_keeping_the_provider(env, people):
     assert_exact(other.get(f"{V3}/{uid}/transfers"), 404, NOT_FOUND)
     assert ids(api.get_ok(f"{V3}/transfers?page[page]=2&page[per_page]=1")) == []
     assert ids(api.get_ok(f"{V3}/transfers?filter[updated_since]=2999-01-01T00:00:00Z")) == []
+
+
+# --------------------------------------------------------------------------- cursor pages
+
+
+@pytest.mark.parametrize(
+    ("version", "path"),
+    [("v1", V1), ("v2", V2), ("v3", V3), ("v3", f"{V3}?sort=-updated_at"),
+     ("v3", f"{V3}?filter[cohort]=2024"), ("v3", f"{V3}?filter[training_status]=active&sort=updated_at"),
+     ("v1", f"{V1}?filter[updated_since]=2000-01-01T00:00:00Z")],
+)  # fmt: skip
+@pytest.mark.parametrize("per_page", [1, 2])
+def test_a_cursor_walk_is_the_page_walk(env, people, version, path, per_page):
+    from tests.api_helpers import walk_cursor, walk_pages
+
+    api = env.api(version)
+    expected = [(row["id"], row["type"]) for row in walk_pages(api, path, 100)]
+    assert len({uid for uid, _ in expected}) >= 3
+    walked = walk_cursor(api, path, per_page, rows=2 if version != "v3" else 1)
+    assert [(row["id"], row["type"]) for row in walked] == expected
+
+
+def test_transfers_by_cursor(env, people):
+    from tests.api_helpers import walk_cursor, walk_pages
+
+    for name in ("ect1", "ect2", "late"):
+        induction.transfer_participant(
+            people[name].user_id, to_urn=env.world.school().urn, start_date=datetime(2024, 9, 1, tzinfo=UTC),
+            keep_provider=True, now=env.world.later(),
+        )  # fmt: skip
+    api = env.api("v3")
+    expected = [row["id"] for row in walk_pages(api, f"{V3}/transfers", 100)]
+    assert len(expected) == 3
+    assert [row["id"] for row in walk_cursor(api, f"{V3}/transfers", 1)] == expected
+    since = f"{V3}/transfers?filter[updated_since]=2000-01-01T00:00:00Z"
+    assert sorted(row["id"] for row in walk_cursor(api, since, 2)) == sorted(expected)
+
+
+def test_the_participants_csv_by_cursor_links_to_the_next_page(env, people):
+    api = env.api("v2")
+    rows = []
+    url = "/api/v2/participants/ecf.csv?page[per_page]=2&page[cursor]="
+    for _ in range(10):
+        response = api.get(url)
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "text/csv"
+        lines = response.body.decode().splitlines()
+        rows += lines[1:]
+        link = response.headers.get("Link")
+        if link is None:
+            break
+        assert link.endswith('>; rel="next"')
+        assert "page[cursor]=" in link
+        from tests.api_helpers import relative
+
+        url = relative(link[1 : link.index(">")])
+    whole = api.get("/api/v2/participants/ecf.csv").body.decode().splitlines()[1:]
+    assert rows == whole
+    assert len(whole) >= 5

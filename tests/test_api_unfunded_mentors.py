@@ -468,3 +468,14 @@ def test_the_email_is_the_mentor_records_else_the_users():
     assert person_of(of(profile("mentor", None))).email == "mia@home.example"  # type: ignore[union-attr]
     assert person_of(of(profile("mentor"))).email == "mia@home.example"  # type: ignore[union-attr]
     assert person_of(of(profile("ect", "ect@school.example"))) is None  # not a mentor
+
+
+@pytest.mark.parametrize(
+    "path", [BASE, f"{BASE}?sort=-updated_at", f"{BASE}?filter[updated_since]=2000-01-01T00:00:00Z"]
+)
+def test_a_cursor_walk_is_the_page_walk(env, people, path):
+    from tests.api_helpers import walk_cursor, walk_pages
+
+    expected = ids({"data": walk_pages(env.api(), path, 100)})
+    assert len(expected) == 2
+    assert ids({"data": walk_cursor(env.api(), path, 1)}) == expected

@@ -260,3 +260,39 @@ def test_twenty_simultaneous_identical_declarations_give_one_and_nineteen_base_e
     assert kinds == Counter({"ok": 1, "invalid": 19}), outcomes
     assert all(detail == {"base": [m.DECLARATION_ALREADY_SUBMITTED]} for kind, detail in outcomes if kind == "invalid")
     assert len(env.api().get_ok(V["v3"])["data"]) == 1
+
+
+# --------------------------------------------------------------------------- cursor pages
+
+
+def test_declarations_and_statements_by_cursor(env):
+    from tests.api_helpers import walk_cursor, walk_pages
+
+    for i in range(3):
+        participant = env.trained(2024, name=f"Eve {i}", trn=f"300000{i}")
+        env.declare(participant, version="v1" if i == 0 else "v3")
+    for version in ("v1", "v2", "v3"):
+        api = env.api(version)
+        for path in (V[version], f"{V[version]}?filter[updated_since]=2000-01-01T00:00:00Z"):
+            expected = [d["id"] for d in walk_pages(api, path, 100)]
+            assert len(expected) == 3, (version, path)
+            assert [d["id"] for d in walk_cursor(api, path, 1)] == expected
+    statements = [s["id"] for s in walk_pages(env.api(), "/api/v3/statements", 100)]
+    assert len(statements) >= 2
+    assert [s["id"] for s in walk_cursor(env.api(), "/api/v3/statements", 1)] == statements
+
+
+def test_the_declarations_csv_by_cursor(env):
+    from tests.api_helpers import relative
+
+    for i in range(3):
+        env.declare(env.trained(2024, name=f"Eve {i}", trn=f"300000{i}"), version="v1")
+    api = env.api("v1")
+    first = api.get("/api/v1/participant-declarations.csv?page[per_page]=2&page[cursor]=")
+    link = first.headers["Link"]
+    second = api.get(relative(link[1 : link.index(">")]))
+    assert "Link" not in second.headers
+    whole = api.get("/api/v1/participant-declarations.csv").body.decode().splitlines()
+    parts = first.body.decode().splitlines() + second.body.decode().splitlines()[1:]
+    assert parts == whole
+    assert len(whole) == 4

@@ -15,6 +15,7 @@ of a minute). The budgets hold whatever the table size:
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -52,6 +53,13 @@ class Api:
             response = self.worker.submit(self.client.http.get, path, headers=headers or self.headers).result()
         assert response.status_code == 200, response.body
         return counts
+
+    def fetch(self, path: str) -> tuple[RequestCount, dict[str, Any]]:
+        """The requests a call made and its body."""
+        with count_requests() as counts:
+            response = self.worker.submit(self.client.http.get, path, headers=self.headers).result()
+        assert response.status_code == 200, response.body
+        return counts, json.loads(response.body)
 
     def warm(self) -> None:
         """Make sure the caller's token and the cohort list are cached: counts then hold the endpoint's own requests."""
@@ -162,3 +170,38 @@ def test_a_deep_page_costs_one_query_per_chunk_skipped(api: Api, monkeypatch: py
         # so it costs at most one request per ``chunk`` keys skipped more than the first page.
         assert used - queries[1] <= math.ceil(skipped / chunk), queries
         assert used == math.ceil((skipped + per_page) / chunk), queries
+
+
+# A cursor page's requests, whatever its depth: one index Query, then BatchGets of what the page shows (100 keys a
+# request). The schools list reads the schools and their school cohorts (the cohort's programme choice), two
+# tables; a participants page in updated_at order (a sync) reads whole views from the ALL-projected
+# ``visible_sync`` index, so its Query is all.
+CURSOR_BUDGETS = {
+    "schools": (SCHOOLS, 3),
+    "schools-by-updated": (f"{SCHOOLS}&sort=-updated_at", 3),
+    "partnerships": (PARTNERSHIPS, 2),
+    "participants-v3": ("/api/v3/participants/ecf", 2),
+    "participants-v3-sync": ("/api/v3/participants/ecf?sort=updated_at", 1),
+    "participants-v1": ("/api/v1/participants/ecf", 2),
+}
+
+
+@pytest.mark.parametrize("name", list(CURSOR_BUDGETS))
+def test_every_cursor_page_costs_the_same_however_deep(api: Api, name: str) -> None:
+    """Keyset pages start at the previous page's last index entry: no keys are read to be skipped, so the last
+    page of a walk costs what the first does."""
+    from tests.api_helpers import relative
+
+    path, budget = CURSOR_BUDGETS[name]
+    api.warm()
+    separator = "&" if "?" in path else "?"
+    url: str | None = f"{path}{separator}page[per_page]=20&page[cursor]="
+    pages = 0
+    while url is not None:
+        counts, body = api.fetch(url)
+        pages += 1
+        assert counts.count("Query") == 1, counts.detail()
+        assert counts.total <= budget, counts.detail()
+        following = body.get("links", {}).get("next")
+        url = relative(following) if following else None
+    assert pages >= 5, "the walk must go deep enough to show the cost does not grow"

@@ -88,6 +88,47 @@ def _nullable_enums(node: object) -> None:
             _nullable_enums(value)
 
 
+CURSOR = {
+    "type": "string",
+    "description": (
+        "Keyset paging instead of page numbers (not in DfE's API): send an empty value for the first page, then "
+        "follow `links.next` until it is absent. Each page starts right after the previous one ended, so pages "
+        "cost the same however deep, and items written meanwhile never shift others between pages (an item "
+        "changed meanwhile may appear again after its new position when sorted by `updated_at`). A page may hold "
+        "fewer than `per_page` items when filters drop many. Opaque and signed: a cursor is bound to the caller, "
+        "the route, the filters and the sort it was made for; any other use is a 400. Do not send with `page`."
+    ),
+    "example": "",
+}
+LIST_LINKS = {
+    "type": "object",
+    "description": "Only on responses to `page[cursor]` requests.",
+    "properties": {
+        "next": {
+            "type": "string",
+            "description": "The URL of the next page (absent on the last page).",
+            "example": "https://host/api/v3/participants/ecf?page[per_page]=100&page[cursor]=eyJh...",
+        }
+    },
+}
+
+
+def _cursor_paging(paths: dict, schemas: dict) -> None:
+    """Every list that takes ``page`` also takes ``page[cursor]`` and answers it with ``links.next``."""
+    pagination = schemas.get("Pagination")
+    if pagination is not None:
+        pagination["properties"]["cursor"] = CURSOR
+    for operations in paths.values():
+        operation = operations.get("get")
+        if not operation or not any(p.get("name") == "page" for p in operation.get("parameters", [])):
+            continue
+        ok = operation["responses"]["200"]["content"]
+        for media in ok.values():
+            ref = media["schema"].get("$ref", "")
+            if ref.startswith("#/components/schemas/"):
+                schemas[ref.rsplit("/", 1)[1]]["properties"]["links"] = LIST_LINKS
+
+
 def build(reference: dict) -> dict:
     paths: dict = {}
     for path, methods in IMPLEMENTED.items():
@@ -132,6 +173,7 @@ def build(reference: dict) -> dict:
         "securitySchemes": copy.deepcopy(reference["components"].get("securitySchemes", {})),
         "schemas": {name: copy.deepcopy(schemas[name]) for name in sorted(names)},
     }
+    _cursor_paging(paths, components["schemas"])
     components["schemas"]["JsonApiErrors"] = ERRORS
     components["schemas"]["ResourceNotFound"] = NOT_FOUND
     document = {

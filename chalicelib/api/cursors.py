@@ -55,10 +55,11 @@ def decode(cursor: str, bound_to: str) -> Any:
     payload, _, signature = cursor.strip().partition(".")
     if not payload or not signature or len(cursor) > MAX_CURSOR_LENGTH:
         raise BadRequest(m.CURSOR_INVALID)
+    # Compared as text: base64 has several spellings of the same bytes (the last character's spare bits), and
+    # only the one this service wrote is accepted.
+    if not hmac.compare_digest(signature.encode(), _b64(_signature(payload, bound_to)).encode()):
+        raise BadRequest(m.CURSOR_INVALID)
     try:
-        given = _unb64(signature)
-        if not hmac.compare_digest(given, _signature(payload, bound_to)):
-            raise BadRequest(m.CURSOR_INVALID)
         return json.loads(_unb64(payload))
     except (binascii.Error, ValueError, UnicodeDecodeError) as error:
         raise BadRequest(m.CURSOR_INVALID) from error

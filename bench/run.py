@@ -42,6 +42,7 @@ from moto import mock_aws
 
 from bench.counting import RequestCount, count_requests
 from bench.load import Dataset, Scale, fresh_tables, index_pages_sized_as_on_aws, load, without_transaction_snapshots
+from bench.sync import SyncWalk, run_full_syncs, run_sync_pages, sync_report
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "latest.md"
@@ -704,16 +705,25 @@ def budget_checks(
     return checks
 
 
+@dataclass
+class Sections:
+    """What the report shows after the main table."""
+
+    migrations: list[Migration] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    finance: list[FinanceRun] = field(default_factory=list)
+    syncs: list[SyncWalk] = field(default_factory=list)
+
+
 def report(
     data: Dataset,
     rows: list[Row],
     checks: list[tuple[bool, str]],
     load_seconds: float,
     run_seconds: float,
-    migrations: list[Migration] | None = None,
-    facts: dict[str, Any] | None = None,
-    finance: list[FinanceRun] | None = None,
+    sections: Sections,
 ) -> str:
+    migrations, facts, finance = sections.migrations, sections.facts, sections.finance
     scale = os.environ.get("BENCH_SCALE")
     command = f"BENCH_SCALE={scale} make bench" if scale else "make bench"
     lines = [
@@ -776,6 +786,7 @@ def report(
                 f"| `{run.command}` | {run.lines:,} | {run.reads} | {run.writes} | {run.counts.total} ({run.counts}) "
                 f"| {run.seconds:.1f} | {run.name}: {run.note} |"
             )
+    lines += sync_report(sections.syncs, facts.get("participants_visible", 0))
     if facts and "participants_page_bytes" in facts:
         lines += [
             "",
@@ -851,6 +862,9 @@ def main() -> int:
             facts = run_scenarios(bench_, reps, write_reps)
             run_participant_scenarios(bench_, reps, write_reps, facts)
             run_declaration_scenarios(bench_, reps, write_reps, facts)
+            _say("Cursor pages and full syncs ...")
+            run_sync_pages(bench_, reps)
+            syncs = run_full_syncs(bench_) if data.participants is not None else []
         finance: list[FinanceRun] = []
         if data.declarations is not None:
             _say("Statement CSV and transitions ...")
@@ -865,7 +879,8 @@ def main() -> int:
                 _say(f"  migration failed: {error!r}")
         run_seconds = time.perf_counter() - t0
     checks = budget_checks(bench_.rows, facts, finance)
-    text = report(data, bench_.rows, checks, load_seconds, run_seconds, migrations, facts, finance)
+    sections = Sections(migrations, facts, finance, syncs)
+    text = report(data, bench_.rows, checks, load_seconds, run_seconds, sections)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     print(text)

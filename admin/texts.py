@@ -54,7 +54,7 @@ TOKEN_WARNING = (
     "warning: this token is shown only once. Store it now: only a keyed hash of it is saved, "
     "so it cannot be shown again (create a new token if it is lost)."
 )
-TOKEN_ISSUED = "API token for {name} (lead provider {id}):\n\n    {token}\n"
+TOKEN_ISSUED = "API token {token_id} for {name} (lead provider {id}):\n\n    {token}\n"
 
 PROGRAMME_SAVED = "Programme choice saved"
 NO_SCHOOL_COHORTS = "No cohorts: no programme choice or partnership recorded yet."
@@ -156,10 +156,21 @@ LEAD_PROVIDERS_ADD_EXAMPLE = examples("lead-providers add 'Ambition Institute'")
 LEAD_PROVIDERS_LIST = "list lead providers"
 LEAD_PROVIDERS_LIST_EXAMPLE = examples("lead-providers list --json")
 
-TOKENS = "issue API tokens"
+TOKENS = "issue, list and revoke API tokens"
 TOKENS_EXAMPLE = examples("tokens create 'Ambition Institute'")
 TOKENS_CREATE = "issue an API token for a lead provider (shown once)"
 HELP_TOKEN_LEAD_PROVIDER = "the lead provider the token acts for"
+TOKENS_LIST = "a lead provider's tokens: id, created, last used, revoked (never the token or its hash)"
+TOKENS_LIST_EXAMPLE = examples("tokens list 'Ambition Institute'", "tokens list 'Ambition Institute' --json")
+HELP_TOKENS_OF = "the lead provider whose tokens to list"
+TOKENS_REVOKE = (
+    "revoke a token by its id; API containers that cached it refuse it within AUTH_CACHE_SECONDS "
+    "(the revocation delay), new lookups at once"
+)
+TOKENS_REVOKE_EXAMPLE = examples("tokens revoke 6f1c2a9e-3b7d-4c1e-9a2b-5d8e0f4c7b31")
+HELP_TOKEN_ID = "the token's id (from tokens create or tokens list)"
+NO_TOKENS = "{name} has no API tokens (create one with: {prog} tokens create '{name}')"
+TOKEN_REVOKED = "Revoked API token {token_id} of {name}."
 
 DELIVERY_PARTNERS = "add delivery partners and relate them to lead providers"
 DELIVERY_PARTNERS_EXAMPLE = examples(

@@ -387,10 +387,66 @@ def test_tokens_create_prints_token_once_and_stores_only_its_hash(lps: None) -> 
 def test_tokens_create_json(lps: None) -> None:
     result = ok("tokens", "create", "Ambition Institute", "--json")
     data = result.json()
-    assert set(data) == {"token", "lead_provider_id", "lead_provider_name", "created_at"}
+    assert set(data) == {"token", "token_id", "lead_provider_id", "lead_provider_name", "created_at"}
     assert data["lead_provider_name"] == "Ambition Institute"
     assert result.out.count(data["token"]) == 1
     assert "shown only once" in result.err
+
+
+def test_tokens_list_shows_ids_and_times_never_a_token_or_its_hash(lps: None) -> None:
+    first = ok("tokens", "create", "Capita", "--json").json()
+    second = ok("tokens", "create", "Capita", "--json", now=NOW + timedelta(hours=1)).json()
+    ok("tokens", "create", "Ambition Institute")
+    tokens.authenticate(first["token"], NOW + timedelta(hours=2))  # first use: last_used_at
+
+    listed = ok("tokens", "list", "Capita")
+    as_json = ok("tokens", "list", "Capita", "--json").json()["tokens"]
+    assert [t["token_id"] for t in as_json] == [first["token_id"], second["token_id"]]
+    assert as_json[0] == {
+        "token_id": first["token_id"],
+        "lead_provider_name": "Capita",
+        "created_at": "2024-06-01T12:00:00.000Z",
+        "last_used_at": "2024-06-01T14:00:00.000Z",
+        "revoked_at": None,
+    }
+    assert listed.out.splitlines()[0].split() == ["TOKEN", "ID", "CREATED", "LAST", "USED", "REVOKED"]
+    hashes = {item.hashed_token for item in ApiToken.scan()}
+    for secret in (first["token"], second["token"], *hashes):
+        assert secret not in listed.out + json.dumps(as_json) + listed.err
+    assert len(ok("tokens", "list", "Ambition Institute", "--json").json()["tokens"]) == 1
+    ok("lead-providers", "add", "Teach First")
+    assert "Teach First has no API tokens" in ok("tokens", "list", "Teach First").out
+
+
+def test_tokens_revoke_refuses_the_token_after_the_cache_window(lps: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from chalice.test import Client
+
+    import app as app_module
+
+    issued = ok("tokens", "create", "Capita", "--json").json()
+    kept = ok("tokens", "create", "Capita", "--json", now=NOW + timedelta(seconds=1)).json()
+    monkeypatch.setattr(config, "_override", [replace(config.current(), auth_cache_seconds=60)])
+    clock = [1000.0]
+    monkeypatch.setattr(tokens.time, "monotonic", lambda: clock[0])
+    headers = {"Authorization": f"Bearer {issued['token']}"}
+    with Client(app_module.app, stage_name="test") as client:
+        assert client.http.get("/api/v3/delivery-partners", headers=headers).status_code == 200
+        result = ok("tokens", "revoke", issued["token_id"], now=NOW + timedelta(minutes=1))
+        assert result.out.strip() == f"Revoked API token {issued['token_id']} of Capita."
+        clock[0] += 59  # still inside AUTH_CACHE_SECONDS: the cached lookup answers
+        assert client.http.get("/api/v3/delivery-partners", headers=headers).status_code == 200
+        clock[0] += 2  # past it: looked up again, and refused like an unknown token
+        refused = client.http.get("/api/v3/delivery-partners", headers=headers)
+        other = {"Authorization": f"Bearer {kept['token']}"}
+        assert client.http.get("/api/v3/delivery-partners", headers=other).status_code == 200
+    assert refused.status_code == 401
+    assert json.loads(refused.body) == {"error": "HTTP Token: Access denied"}
+    shown = ok("tokens", "list", "Capita", "--json").json()["tokens"]
+    assert [t["revoked_at"] for t in shown] == ["2024-06-01T12:01:00.000Z", None]
+    assert_error(ecf("tokens", "revoke", issued["token_id"]), 1, f"API token {issued['token_id']} is already revoked")
+    assert_error(ecf("tokens", "revoke", "nope"), 1, "no API token with id nope")
 
 
 def test_tokens_create_unknown_lead_provider(lps: None) -> None:

@@ -70,6 +70,9 @@ CURSOR_INVALID = (
 )
 CURSOR_WITH_PAGE_NUMBER = "Send either '#/page[page]' or '#/page[cursor]', not both."
 ACCESS_DENIED = "HTTP Token: Access denied"
+# Admin: token lifecycle
+TOKEN_UNKNOWN = "no API token with id {token_id}"
+TOKEN_ALREADY_REVOKED = "API token {token_id} is already revoked"
 NOT_FOUND = "Resource not Found"
 INTERNAL_ERROR = "Internal server error"
 

@@ -14,7 +14,13 @@ class ApiToken:
     lead_provider_id: str
     lead_provider_name: str
     created_at: datetime
+    token_id: str  # public: what admins list and revoke by
     last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,7 @@ class IssuedToken:
     token: str
     lead_provider_id: str
     lead_provider_name: str
+    token_id: str
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,9 @@ def _record(item: ApiTokenItem) -> ApiToken:
         lead_provider_id=item.lead_provider_id,
         lead_provider_name=item.lead_provider_name,
         created_at=item.created_at,
+        token_id=item.token_id,
         last_used_at=item.last_used_at,
+        revoked_at=item.revoked_at,
     )
 
 
@@ -34,9 +36,27 @@ def create_token(token: ApiToken) -> None:
         lead_provider_id=token.lead_provider_id,
         lead_provider_name=token.lead_provider_name,
         created_at=token.created_at,
+        token_id=token.token_id,
         last_used_at=token.last_used_at,
+        revoked_at=token.revoked_at,
     )
     item.save(condition=ApiTokenItem.hashed_token.does_not_exist())
+
+
+def find_by_id(token_id: str) -> ApiToken | None:
+    """The token with this public id (one Query of the keys-only index, then a GetItem)."""
+    for entry in ApiTokenItem.by_token_id.query(token_id, limit=1):
+        return get_token(entry.hashed_token)
+    return None
+
+
+def revoke(hashed_token: str, now: datetime) -> None:
+    """Mark a token revoked, once (``Conflict`` if it was revoked already or is gone)."""
+    with conflicts_as("token revoked already"):
+        ApiTokenItem(hashed_token=hashed_token).update(
+            actions=[ApiTokenItem.revoked_at.set(now)],
+            condition=ApiTokenItem.hashed_token.exists() & ApiTokenItem.revoked_at.does_not_exist(),
+        )
 
 
 def tokens_of(lead_provider_id: str) -> list[ApiToken]:

@@ -7,9 +7,13 @@ import hmac
 import secrets
 import threading
 import time
+import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from chalicelib import config
+from chalicelib.domain import messages as m
+from chalicelib.domain.errors import Conflict, InputError
 from chalicelib.domain.tokens import ApiToken, Caller, IssuedToken
 from chalicelib.repositories import tokens as repo
 from chalicelib.services.providers import lead_provider_named
@@ -22,7 +26,9 @@ __all__ = [
     "create_token",
     "derived_key",
     "hash_token",
+    "list_tokens",
     "reset_key",
+    "revoke_token",
 ]
 
 MAX_TOKEN_LENGTH = 512  # longer bearer tokens are refused unhashed and unlooked-up
@@ -72,15 +78,36 @@ def hash_token(token: str) -> str:
 def create_token(lead_provider_name: str, now: datetime) -> IssuedToken:
     provider = lead_provider_named(lead_provider_name)
     token = secrets.token_urlsafe(TOKEN_BYTES)
+    token_id = str(uuid.uuid4())
     repo.create_token(
         ApiToken(
             hashed_token=hash_token(token),
             lead_provider_id=provider.id,
             lead_provider_name=provider.name,
             created_at=now,
+            token_id=token_id,
         )
     )
-    return IssuedToken(token=token, lead_provider_id=provider.id, lead_provider_name=provider.name)
+    return IssuedToken(token=token, lead_provider_id=provider.id, lead_provider_name=provider.name, token_id=token_id)
+
+
+def list_tokens(lead_provider_name: str) -> list[ApiToken]:
+    """The provider's tokens, oldest first, revoked ones included (callers show the id, never the hash)."""
+    provider = lead_provider_named(lead_provider_name)
+    return sorted(repo.tokens_of(provider.id), key=lambda t: (t.created_at, t.token_id))
+
+
+def revoke_token(token_id: str, now: datetime) -> ApiToken:
+    """Revoke a token by its public id. Containers that cached it stop accepting it within
+    ``AUTH_CACHE_SECONDS`` (the revocation delay); new lookups refuse it at once."""
+    token = repo.find_by_id(token_id.strip())
+    if token is None:
+        raise InputError(m.TOKEN_UNKNOWN.format(token_id=token_id))
+    try:
+        repo.revoke(token.hashed_token, now)
+    except Conflict as error:
+        raise InputError(m.TOKEN_ALREADY_REVOKED.format(token_id=token_id)) from error
+    return replace(token, revoked_at=now)
 
 
 # hashed token -> (caller or None, expires at monotonic seconds)
@@ -97,6 +124,8 @@ def authenticate(token: str | None, now: datetime) -> Caller | None:
     if cached is not None and cached[1] > time.monotonic():
         return cached[0]
     record = repo.get_token(digest)
+    if record is not None and not record.active:
+        record = None  # revoked: exactly like an unknown token
     caller = Caller(record.lead_provider_id, record.lead_provider_name) if record else None
     if record is not None and (record.last_used_at is None or record.last_used_at < now - LAST_USED_INTERVAL):
         repo.touch_token(digest, now, now - LAST_USED_INTERVAL)

@@ -75,7 +75,7 @@ def _ids(values: Mapping[str, str], name: str, *, single: bool) -> list[str] | N
     raw = values.get(name)
     if raw is None or not raw.strip():
         return None
-    parts = [raw.strip()] if single else [p.strip() for p in raw.split(",") if p.strip()]
+    parts = [raw.strip()] if single else http.comma_list(values, name) or []
     return [p for p in parts if is_uuid(p)]
 
 

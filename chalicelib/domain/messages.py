@@ -60,6 +60,9 @@ DATA_REQUIRED = "correct json data structure required. See API docs for referenc
 COHORT_FILTER_REQUIRED = "The filter '#/cohort' must be included in your request"
 UPDATED_SINCE_INVALID = "The filter '#/updated_since' must be a valid RCF3339 date"
 FILTER_NOT_A_HASH = "Filter must be a hash"
+FILTER_TOO_MANY_VALUES = "The filter '#/{name}' accepts at most {limit} comma-separated values"
+SERVER_DATE_INVALID = "The header 'X-With-Server-Date' must be a valid RFC 3339 date"
+SERVER_DATE_OUT_OF_RANGE = "The header 'X-With-Server-Date' must be a date in the years 2000 to 2099"
 PAGINATION_INVALID = (
     "The '#/page[page]' and '#/page[per_page]' parameter values must be a valid number (equal and more than 1)"
 )

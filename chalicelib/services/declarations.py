@@ -462,8 +462,14 @@ def _named(participant: Participant | None) -> Participant:
 
 
 def _strictly_after(value: datetime) -> datetime:
-    """``updated_at > value`` as ``updated_at >= result`` (times are stored to the millisecond)."""
-    return value.replace(microsecond=(value.microsecond // 1000) * 1000) + timedelta(milliseconds=1)
+    """``updated_at > value`` as ``updated_at >= result`` (times are stored to the millisecond). The last
+    representable millisecond stays itself: nothing is updated after it either way."""
+    millis = value.replace(microsecond=(value.microsecond // 1000) * 1000)
+    return (
+        millis
+        if millis > datetime.max.replace(tzinfo=millis.tzinfo) - timedelta(milliseconds=1)
+        else millis + timedelta(milliseconds=1)
+    )
 
 
 def list_declarations(

@@ -16,7 +16,7 @@ from chalicelib.domain import messages as m
 from chalicelib.services import partnerships as partnership_service
 from chalicelib.services import schools as school_service
 from tests.api_helpers import Api, relative, walk_cursor, walk_pages, with_params
-from tests.openapi import assert_valid_own
+from tests.openapi import assert_valid_served
 
 SCHOOLS = "/api/v3/schools/ecf?filter[cohort]=2024"
 DPS = "/api/v3/delivery-partners"
@@ -67,7 +67,7 @@ def first_next(api, path, per_page=2):
 def bad_cursor(response, detail=m.CURSOR_INVALID):
     assert response.status_code == 400, response.body
     assert json.loads(response.body) == {"errors": [{"title": "Bad request", "detail": detail}]}
-    assert_valid_own("GET", "/api/v3/partnerships/ecf", response)
+    assert_valid_served("GET", "/api/v3/partnerships/ecf", response)
 
 
 # --------------------------------------------------------------------------- complete and in order

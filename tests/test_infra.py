@@ -189,10 +189,13 @@ def role_statements(template: dict[str, Any], role_id: str) -> list[dict[str, An
 
 
 def role_table_ids(template: dict[str, Any], role_id: str) -> list[str]:
-    """The tables (logical ids) tools/infra_tables.py's ROLE_TABLES says the role reaches."""
+    """The tables (logical ids) tools/infra_tables.py's ROLE_TABLES says the role reaches in its app-tables statement
+    (ALL_TABLES: every table but the dedicated ones)."""
     wanted = infra_tables.ROLE_TABLES[role_id]
     table_models = models.table_models()
-    if wanted != infra_tables.ALL_TABLES:
+    if wanted == infra_tables.ALL_TABLES:
+        table_models = [m for m in table_models if m.Meta.table_suffix not in infra_tables.DEDICATED_TABLES]
+    else:
         by_suffix = {model.Meta.table_suffix: model for model in table_models}
         assert set(wanted) <= set(by_suffix), f"{role_id}: {sorted(set(wanted) - set(by_suffix))} are no tables"
         table_models = [by_suffix[suffix] for suffix in wanted]
@@ -290,6 +293,21 @@ def test_table_is_protected_and_on_demand(template: dict[str, Any], model: type[
     assert properties["DeletionProtectionEnabled"] is True
 
 
+def test_time_to_live_exactly_where_the_model_has_a_ttl_attribute(template: dict[str, Any]) -> None:
+    """tools/infra_tables.py turns a model's ``TTLAttribute`` into the table's ``TimeToLiveSpecification`` (and
+    PynamoDB's ``create_table`` enables the same on the local stack and in tests)."""
+    with_ttl = []
+    for model in models.table_models():
+        properties = template["Resources"][table_logical_id(template, model)]["Properties"]
+        ttl = model._ttl_attribute()
+        if ttl is None:
+            assert "TimeToLiveSpecification" not in properties, model.__name__
+        else:
+            assert properties["TimeToLiveSpecification"] == {"AttributeName": ttl.attr_name, "Enabled": True}
+            with_ttl.append(model.Meta.table_suffix)
+    assert with_ttl == ["idempotency"]
+
+
 def test_streams_exactly_where_handlers_consume_them(template: dict[str, Any]) -> None:
     assert stream_suffixes(), "stream_handlers() is empty"
     for model in models.table_models():
@@ -385,12 +403,39 @@ def test_roles_reach_their_tables_and_indexes(template: dict[str, Any], role_id:
         _canonical({"Fn::Sub": f"${{{lid}.Arn}}/index/*"}) for lid in ids
     }
     item_statements = [
-        s for s in role_statements(template, role_id) if set(_as_list(s["Action"])) & DYNAMODB_ITEM_ACTIONS
+        s
+        for s in role_statements(template, role_id)
+        if set(_as_list(s["Action"])) & DYNAMODB_ITEM_ACTIONS and s.get("Sid") not in DEDICATED_SIDS
     ]
     assert len(item_statements) == 1, role_id
     statement = item_statements[0]
     assert set(statement["Action"]) == DYNAMODB_ITEM_ACTIONS
     assert {_canonical(r) for r in statement["Resource"]} == expected_resources
+
+
+DEDICATED_SIDS = {sid for sid, _, _ in infra_tables.DEDICATED_TABLES.values()}
+
+
+@pytest.mark.parametrize("suffix", sorted(infra_tables.DEDICATED_TABLES))
+def test_dedicated_tables_reach_only_their_roles(template: dict[str, Any], suffix: str) -> None:
+    """A dedicated table (the idempotency records) is in no role's app-tables statement; the roles it names get one
+    statement for it, with exactly its actions, on the table alone (it has no index)."""
+    sid, roles, actions = infra_tables.DEDICATED_TABLES[suffix]
+    (model,) = [m for m in models.table_models() if m.Meta.table_suffix == suffix]
+    table_id = table_logical_id(template, model)
+    assert roles
+    for role_id in FUNCTION_ROLES.values():
+        statements = role_statements(template, role_id)
+        dedicated = [s for s in statements if s.get("Sid") == sid]
+        others = [s for s in statements if s.get("Sid") != sid]
+        assert table_id not in json.dumps(others), f"{role_id} reaches {table_id} outside its {sid} statement"
+        if role_id in roles:
+            assert dedicated == [
+                {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": [{"Fn::GetAtt": [table_id, "Arn"]}]}
+            ]
+            assert set(actions) < DYNAMODB_ITEM_ACTIONS
+        else:
+            assert dedicated == [], role_id
 
 
 def test_api_role_reads_only_its_stages_token_key(template: dict[str, Any], chalice_config: dict[str, Any]) -> None:

@@ -5,7 +5,9 @@ cut down to the endpoints this service implements, with the errata that
 docs/reference/ecf-domain.md lists made explicit: bodies are served as
 application/vnd.api+json, error lists are named ``errors``, 404 bodies are
 ``{"error": ...}``, nullable enums admit null, and the 400 responses are
-documented. Run it after implementing an endpoint: `python tools/build_openapi.py`.
+documented. Every POST and PUT also documents the Idempotency-Key header, the
+Idempotent-Replayed response header and the 409/422 it adds (docs/idempotency.md).
+Run it after implementing an endpoint: `python tools/build_openapi.py`.
 """
 
 from __future__ import annotations
@@ -63,6 +65,49 @@ NOT_FOUND = {
     "required": ["error"],
     "properties": {"error": {"type": "string", "example": "Resource not Found"}},
 }
+
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Makes the write safe to retry. The first request with a key runs; a repeat with "
+        "the same key and the same method, path and body within 24 hours gets the first response again, with "
+        "Idempotent-Replayed: true, without running again. Keys are your own: another provider's key never "
+        "matches. Without the header the request runs as usual."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7E]+$"},
+}
+IDEMPOTENT_REPLAYED = {
+    "description": "Present on a replay: this is the stored response to the first request with this Idempotency-Key",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+NEVER_REPLAYED = {"401", "409"}
+
+
+def _idempotency(operation: dict) -> None:
+    """The Idempotency-Key header on a write operation: the parameter, the replay header on each response that can
+    be replayed (2xx and 4xx except 401, which comes before the key is read, and 409), and the 409/422 it adds."""
+    operation.setdefault("parameters", []).append({"$ref": "#/components/parameters/IdempotencyKey"})
+    errors = {JSONAPI: {"schema": {"$ref": "#/components/schemas/JsonApiErrors"}}}
+    responses = operation["responses"]
+    responses["400"]["description"] += ", or an Idempotency-Key header that is not 1-255 printable ASCII characters"
+    responses["409"] = {
+        "description": (
+            "Conflict, to retry: a request with this Idempotency-Key is still being processed (or the write lost to "
+            "concurrent changes)"
+        ),
+        "content": errors,
+    }
+    reused = "this Idempotency-Key was used for a different request (method, path or body) in the last 24 hours"
+    responses.setdefault("422", {"description": "Unprocessable entity", "content": errors})
+    responses["422"]["description"] += f"; or {reused}"
+    for status, response in responses.items():
+        if status not in NEVER_REPLAYED:
+            response.setdefault("headers", {})["Idempotent-Replayed"] = {
+                "$ref": "#/components/headers/IdempotentReplayed"
+            }
 
 
 def _refs(node: object, found: set[str]) -> None:
@@ -157,6 +202,8 @@ def build(reference: dict) -> dict:
             body = operation.get("requestBody", {}).get("content")
             if body and "application/json" in body:
                 body[JSONAPI] = body["application/json"]
+            if method in ("post", "put"):
+                _idempotency(operation)
             paths[path][method] = operation
     names: set[str] = set()
     _refs(paths, names)
@@ -176,6 +223,8 @@ def build(reference: dict) -> dict:
     _cursor_paging(paths, components["schemas"])
     components["schemas"]["JsonApiErrors"] = ERRORS
     components["schemas"]["ResourceNotFound"] = NOT_FOUND
+    components["parameters"] = {"IdempotencyKey": IDEMPOTENCY_KEY}
+    components["headers"] = {"IdempotentReplayed": IDEMPOTENT_REPLAYED}
     document = {
         "openapi": reference["openapi"],
         "info": {

@@ -8,10 +8,12 @@ What it owns in the template (everything else is written by hand and left alone)
 
 * one ``AWS::DynamoDB::Table`` per table model (``chalicelib.models.table_models()``): key schema, attribute
   definitions, GSIs and LSIs from the model's ``_get_schema()`` (so stored ``attr_name`` names, not Python
-  names), a stream where the model's ``Meta.stream_view_type`` asks for one, and the project's standard
-  properties (on-demand, point-in-time recovery, deletion protection, ``Retain`` policies, tags);
+  names), a stream where the model's ``Meta.stream_view_type`` asks for one, time to live on the model's
+  ``TTLAttribute`` if it has one, and the project's standard properties (on-demand, point-in-time recovery,
+  deletion protection, ``Retain`` policies, tags);
 * the ``<Table>Name`` output of each table;
-* the table list of the ``ReadWriteAppTables`` statement of each function role in ``ROLE_TABLES``.
+* the table list of the ``ReadWriteAppTables`` statement of each function role in ``ROLE_TABLES``, and the
+  statements of ``DEDICATED_TABLES`` (a table only some roles reach, with only the actions they need).
 
 An existing table keeps its logical id (renaming one would make CloudFormation replace a retained table);
 a new table is ``<CamelCaseSuffix>Table``, placed after the last table. A table resource no model uses is
@@ -66,6 +68,18 @@ _PROJECTION = (  # projection.reproject: participants' read model, declarations'
     "mentors",
     "provider-mentors",
 )
+# Tables outside ALL_TABLES: table suffix → (statement Sid, the roles granted it, the actions they need). Each
+# listed role gets its own statement for the table (no indexes); no other role reaches it.
+DEDICATED_TABLES: dict[str, tuple[str, tuple[str, ...], list[str]]] = {
+    # Idempotency-Key records (docs/idempotency.md): only the API, through Powertools' persistence layer
+    # (aws_lambda_powertools/utilities/idempotency/persistence/dynamodb.py: get_item, put_item, update_item,
+    # delete_item).
+    "idempotency": (
+        "IdempotencyRecords",
+        ("ApiHandlerRole",),
+        ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    ),
+}
 ROLE_TABLES: dict[str, str | tuple[str, ...]] = {
     "ApiHandlerRole": ALL_TABLES,
     "OnPartnershipChangeRole": ALL_TABLES,
@@ -147,6 +161,9 @@ def table_resource(model: Any) -> dict[str, Any]:
     stream = getattr(model.Meta, "stream_view_type", None)
     if stream:
         properties["StreamSpecification"] = {"StreamViewType": stream}
+    ttl = model._ttl_attribute()
+    if ttl is not None:
+        properties["TimeToLiveSpecification"] = {"AttributeName": ttl.attr_name, "Enabled": True}
     properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
     properties["DeletionProtectionEnabled"] = True
     properties["Tags"] = [{"Key": "app", "Value": "ecf-lp-api"}, {"Key": "stage", "Value": {"Ref": "Stage"}}]
@@ -182,7 +199,8 @@ def generate(template: dict[str, Any], models: list[Any]) -> tuple[dict[str, Any
         if role_id not in resources:
             warnings.append(f"{role_id}: not in the template; add the role (logs, etc.) and run again")
             continue
-        resources[role_id] = _role_with_grants(role_id, resources, _role_table_ids(role_id, wanted, ids, resources))
+        role = _role_with_grants(role_id, resources, _role_table_ids(role_id, wanted, ids, resources))
+        resources[role_id] = _role_with_dedicated_tables(role_id, role, ids)
     outputs = _table_outputs(dict(template.get("Outputs", {})), ids, existing)
     return {**template, "Resources": resources, "Outputs": outputs}, warnings
 
@@ -211,7 +229,7 @@ def _role_table_ids(
     role_id: str, wanted: str | tuple[str, ...], ids: dict[str, str], resources: dict[str, Any]
 ) -> list[str]:
     """The logical ids of the tables the role may use, in the template's table order."""
-    suffixes = list(ids) if wanted == ALL_TABLES else list(wanted)
+    suffixes = [s for s in ids if s not in DEDICATED_TABLES] if wanted == ALL_TABLES else list(wanted)
     unknown = [s for s in suffixes if s not in ids]
     if unknown:
         raise SystemExit(f"ROLE_TABLES[{role_id!r}] names tables no model has: {', '.join(unknown)}")
@@ -235,6 +253,19 @@ def _role_with_grants(role_id: str, resources: dict[str, Any], table_ids: list[s
         statements[found[0]] = statement
     else:
         statements.insert(1, statement)
+    return role
+
+
+def _role_with_dedicated_tables(role_id: str, role: Any, ids: dict[str, str]) -> Any:
+    """The role with one statement per dedicated table it is granted (after the app tables), and none for others."""
+    statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    for suffix, (sid, roles, actions) in DEDICATED_TABLES.items():
+        kept = [s for s in statements if s.get("Sid") != sid]
+        if role_id in roles and suffix in ids:
+            after = next(i for i, s in enumerate(kept) if s.get("Sid") == APP_TABLE_STATEMENT) + 1
+            grant = {"Fn::GetAtt": [ids[suffix], "Arn"]}
+            kept.insert(after, {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": [grant]})
+        statements[:] = kept
     return role
 
 

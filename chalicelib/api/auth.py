@@ -10,6 +10,7 @@ from typing import Any
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import request_now, unauthorized
+from chalicelib.api.idempotency import guarded
 from chalicelib.domain.tokens import Caller
 from chalicelib.services import tokens
 
@@ -24,7 +25,8 @@ def bearer_token(header: str | None) -> str | None:
 
 
 def authenticated(blueprint: Blueprint) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """Resolve the caller and pass it to the view as its first argument; 401 otherwise."""
+    """Resolve the caller and pass it to the view as its first argument; 401 otherwise. Every view runs through
+    the Idempotency-Key guard (``api.idempotency``), which acts on keyed POST and PUT requests only."""
 
     def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(view)
@@ -34,7 +36,7 @@ def authenticated(blueprint: Blueprint) -> Callable[[Callable[..., Response]], C
             caller: Caller | None = tokens.authenticate(token, request_now(request)) if token else None
             if caller is None:
                 return unauthorized()
-            return view(caller, *args, **kwargs)
+            return guarded(blueprint, caller, lambda: view(caller, *args, **kwargs))
 
         return wrapper
 

@@ -72,6 +72,16 @@ CURSOR_INVALID = (
     "unchanged (same filters and sort), or an empty '#/page[cursor]' to start."
 )
 CURSOR_WITH_PAGE_NUMBER = "Send either '#/page[page]' or '#/page[cursor]', not both."
+# Idempotency-Key on POST and PUT (docs/idempotency.md): not in the real API.
+IDEMPOTENCY_KEY_INVALID = "The header 'Idempotency-Key' must be 1 to 255 printable ASCII characters"
+IDEMPOTENCY_KEY_TITLE = "Idempotency-Key"
+IDEMPOTENCY_KEY_REUSED = (
+    "This 'Idempotency-Key' was already used for a different request (method, path or body) in the last 24 hours. "
+    "Use a new key for a new request."
+)
+IDEMPOTENCY_KEY_IN_PROGRESS = (
+    "A request with this 'Idempotency-Key' is still being processed. Retry after it has finished to get its response."
+)
 ACCESS_DENIED = "HTTP Token: Access denied"
 # Admin: token lifecycle
 TOKEN_UNKNOWN = "no API token with id {token_id}"

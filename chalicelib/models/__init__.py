@@ -13,6 +13,7 @@ from chalicelib.models.schools import School, SchoolCohort
 from chalicelib.models.partnerships import Partnership
 from chalicelib.models.tokens import ApiToken
 from chalicelib.models.events import Event
+from chalicelib.models.idempotency import IdempotencyRecord
 
 # isort: on
 
@@ -23,6 +24,7 @@ __all__ = [
     "CohortLeadProvider",
     "DeliveryPartner",
     "Event",
+    "IdempotencyRecord",
     "LeadProvider",
     "MentorCallOffContract",
     "Partnership",

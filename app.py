@@ -3,6 +3,7 @@
 from chalice.app import Chalice
 
 from chalicelib.api import (
+    changes,
     declarations,
     delivery_partners,
     docs,
@@ -25,6 +26,7 @@ for blueprint in (
     declarations.bp,
     unfunded_mentors.bp,
     exports.bp,
+    changes.bp,
     docs.bp,
 ):
     app.register_blueprint(blueprint)

@@ -8,7 +8,8 @@ What it owns in the template (everything else is written by hand and left alone)
 
 * one ``AWS::DynamoDB::Table`` per table model (``chalicelib.models.table_models()``): key schema, attribute
   definitions, GSIs and LSIs from the model's ``_get_schema()`` (so stored ``attr_name`` names, not Python
-  names), a stream where the model's ``Meta.stream_view_type`` asks for one, and the project's standard
+  names), a stream where the model's ``Meta.stream_view_type`` asks for one, time to live on the model's
+  ``TTLAttribute`` if it has one, and the project's standard
   properties (on-demand, point-in-time recovery, deletion protection, ``Retain`` policies, tags);
 * the ``<Table>Name`` output of each table;
 * the table list of the ``ReadWriteAppTables`` statement of each function role in ``ROLE_TABLES``.
@@ -84,6 +85,9 @@ ROLE_TABLES: dict[str, str | tuple[str, ...]] = {
         "declaration-slots",
         "provider-declarations",
     ),
+    # changes.record: the stream images carry everything else; the lead-provider list (a school change goes to every
+    # provider) and the feed's own tables (head GetItem, one transaction of entries, receipts and head).
+    "RecordChangesRole": ("lead-providers", "changes", "change-receipts"),
 }
 
 
@@ -147,6 +151,9 @@ def table_resource(model: Any) -> dict[str, Any]:
     stream = getattr(model.Meta, "stream_view_type", None)
     if stream:
         properties["StreamSpecification"] = {"StreamViewType": stream}
+    ttl = model._ttl_attribute()
+    if ttl is not None:
+        properties["TimeToLiveSpecification"] = {"AttributeName": ttl.attr_name, "Enabled": True}
     properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
     properties["DeletionProtectionEnabled"] = True
     properties["Tags"] = [{"Key": "app", "Value": "ecf-lp-api"}, {"Key": "stage", "Value": {"Ref": "Stage"}}]

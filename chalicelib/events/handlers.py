@@ -32,12 +32,17 @@ CHANGES_STREAM_HANDLER = "record_changes"
 
 
 def stream_handlers() -> dict[str, tuple[type, ...]]:
-    """Handler name → the models whose tables' streams feed it (for the local poller and infra tests)."""
+    """Handler name → the models whose tables' streams feed it (for the local poller and infra tests).
+
+    The local poller reads them in this order on each pass, so a reported partnership reaches the change feed
+    before the participants its migration makes visible (on AWS each stream is polled on its own; the migration's
+    writes take longer than one record does, so it is usually that order there too).
+    """
     tables = streamed_tables()
     return {
+        CHANGES_STREAM_HANDLER: source_models(),
         PARTNERSHIPS_STREAM_HANDLER: (tables["partnerships"],),
         ELIGIBILITY_STREAM_HANDLER: (tables["eligibilities"],),
-        CHANGES_STREAM_HANDLER: source_models(),
     }
 
 

@@ -37,6 +37,7 @@ log = logging.getLogger("ecf.changes")
 # still fills pages; an unfiltered page reads one more than it shows (to know whether it reached the end).
 FILTERED_READ = 1000
 REPLAY_MAX_DEFAULT = 10
+KEPT_MESSAGES_RETURN_AFTER = failures.VISIBILITY_SECONDS  # a message not replayed is received again after this
 
 
 # --------------------------------------------------------------------------- recording
@@ -95,6 +96,11 @@ def _from_the_start(lead_provider_id: str, limit: int, now: datetime) -> tuple[R
 
 
 # --------------------------------------------------------------------------- failed batches
+
+
+def dead_letter_queue() -> str:
+    """The name of the queue failed change-feed batches go to (infra/template.json ChangeFeedDeadLetterQueue)."""
+    return failures.queue_name()
 
 
 def replay_failures(now: datetime, *, max_messages: int = REPLAY_MAX_DEFAULT) -> list[ReplayOutcome]:

@@ -40,6 +40,7 @@ from typing import Any
 
 from moto import mock_aws
 
+from bench import feed
 from bench.counting import RequestCount, count_requests
 from bench.load import Dataset, Scale, fresh_tables, index_pages_sized_as_on_aws, load, without_transaction_snapshots
 
@@ -846,6 +847,7 @@ def main() -> int:
         import app as app_module
 
         t0 = time.perf_counter()
+        sources = feed.mark()  # the change feed records what the requests below write (see bench/feed.py)
         with Client(app_module.app, stage_name="test", project_dir=str(ROOT)) as client:
             bench_ = Bench(data, client, row_seconds)
             facts = run_scenarios(bench_, reps, write_reps)
@@ -863,9 +865,11 @@ def main() -> int:
                 migrations = run_migrations(bench_, migration_size, migrations)
             except Exception as error:  # noqa: BLE001 - report what was measured rather than lose the run
                 _say(f"  migration failed: {error!r}")
+        recorded = feed.run(bench_, sources, reps, facts, _say)
         run_seconds = time.perf_counter() - t0
     checks = budget_checks(bench_.rows, facts, finance)
     text = report(data, bench_.rows, checks, load_seconds, run_seconds, migrations, facts, finance)
+    text += "\n".join(feed.report_lines(recorded, facts)) + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     print(text)

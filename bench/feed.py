@@ -83,8 +83,9 @@ def since(source: Source) -> list[dict[str, Any]]:
 
 
 def record(sources: list[Source], now: datetime, say: Callable[[str], None]) -> list[Recorded]:
-    """Record each table's new records as record_changes would, counting requests (moto's per-transaction table
-    copy patched out: it says nothing about DynamoDB, and the feed's tables grow)."""
+    """Record each table's new records as record_changes would, counting requests. moto's per-transaction table
+    copy is patched out (it says nothing about DynamoDB, and the feed's tables grow); that patch is safe only where
+    every transaction succeeds, as here: one appender, and records never recorded before."""
     from chalicelib.domain.changes import StreamRecord
     from chalicelib.services import changes
 

@@ -67,7 +67,7 @@ def _position(params: Mapping[str, str], bound_to: str) -> Position | None:
     state = cursors.decode(raw, bound_to)
     seq = state.get("s") if isinstance(state, dict) else None
     since = state.get("t") if isinstance(state, dict) else None
-    if not isinstance(seq, int) or seq < 0 or not isinstance(since, int) or isinstance(seq | since, bool):
+    if type(seq) is not int or type(since) is not int or seq < 0:  # not bool either (a JSON true is no number)
         raise BadRequest(m.CURSOR_INVALID)
     return Position(seq, datetime.fromtimestamp(since, UTC))
 

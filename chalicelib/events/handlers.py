@@ -124,7 +124,7 @@ def _register_changes(app: Chalice) -> None:
         """
         records = [StreamRecord(r.table_name, r.event_id, r.old_image, r.new_image) for r in event]
         appended = changes.record(records, utcnow())
-        log.debug("record_changes: %d record(s), %d entr(y/ies) appended", len(records), appended)
+        log.debug("record_changes: %d stream record(s), %d feed entries appended", len(records), appended)
 
 
 def _image(image: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -159,6 +159,8 @@ def print_banner(stack: Stack) -> None:
     _print(f"DynamoDB (moto)    {stack.moto.endpoint}")
     handlers = ", ".join(sorted(stack.poller.handlers)) or "none"
     _print(f"Stream handlers    {handlers} (polling every {stack.poller.interval:.1f}s from TRIM_HORIZON)")
+    if stack.feed_after_demo:
+        _print("Change feed        starts after the demo data (record_changes reads its streams from where they were)")
     schedules = "; ".join(stack.scheduler.describe()) if stack.scheduler and stack.scheduler.jobs else "none"
     _print(f"Schedules          {schedules}")
     timings = stack.timings

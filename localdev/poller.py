@@ -6,7 +6,8 @@ the moto server, turns the records into the event Lambda would send, and calls t
 handler's Lambda entry point (``app.handler_map[name]``). Each (handler, table) pair is
 read on its own, as Lambda runs one event source mapping per pair. As with Lambda:
 
-- it starts at TRIM_HORIZON, so records written before it started are delivered too;
+- it starts at TRIM_HORIZON, so records written before it started are delivered too (``skip`` starts a
+  handler at LATEST instead);
 - a batch holds at most ``batch_size`` records, in order, from one shard;
 - a child shard is read only after its parent shard is finished;
 - if the handler raises, the batch is not acknowledged: the shard iterator stays where
@@ -44,6 +45,7 @@ class _Shard:
     finished: bool = False
     failures: int = 0
     retry_at: float = 0.0
+    start: str = "TRIM_HORIZON"  # where reading starts before anything was delivered (``skip``: LATEST)
 
 
 ARN_COLONS = 5  # arn:partition:service:region:account-id:resource
@@ -176,7 +178,7 @@ class StreamPoller:
         if shard.last_sequence is not None:
             kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=shard.last_sequence)
         else:
-            kwargs.update(ShardIteratorType="TRIM_HORIZON")
+            kwargs.update(ShardIteratorType=shard.start)
         iterator: str = self.client.get_shard_iterator(**kwargs)["ShardIterator"]
         return iterator
 
@@ -261,6 +263,18 @@ class StreamPoller:
         self.delivered += len(records)
         log.debug("%s: delivered %d record(s)", shard.handler, len(records))
         return len(records)
+
+    def skip(self, handler: str) -> int:
+        """Start the handler's shards after every record written so far, without delivering those (an event source
+        mapping created at LATEST). The position is taken now: records written later are delivered. Returns the
+        number of shards moved."""
+        with self._lock:
+            self.refresh()
+            shards = [s for s in self._shards.values() if s.handler == handler and s.last_sequence is None]
+            for shard in shards:
+                shard.start = "LATEST"
+                shard.iterator = self._iterator(shard)
+            return len(shards)
 
     def drain(self, timeout: float = 120.0) -> int:
         """Deliver until the streams are quiet, a batch fails (the thread retries it) or ``timeout`` passes."""

@@ -57,3 +57,24 @@ def test_a_reported_partnership_reaches_the_feed_within_a_second(moto_endpoint: 
     order = [e["resource_type"] for e in follower.entries if e["resource_type"] in ("partnership", "participant")]
     assert order == ["partnership", "participant", "participant", "participant"]
     print(f"partnership in the feed after {partnership_at:.2f}s, its participants after {participants_at:.2f}s")
+
+
+def test_the_stack_starts_the_feed_after_the_demo_data(moto_endpoint: str, app: Chalice) -> None:  # noqa: F811 - the fixtures
+    """``StreamPoller.skip``: the handler's shards move past what is already written (an event source mapping
+    created at LATEST); what comes later is delivered as usual."""
+    from chalicelib.events.handlers import CHANGES_STREAM_HANDLER
+    from chalicelib.repositories import changes as change_repo
+    from tests.factories import World
+
+    world = World(utcnow())
+    lp = world.lead_provider()
+    for _ in range(3):
+        world.school()
+    poller = StreamPoller(app, moto_endpoint, backoff=0)
+    assert poller.skip(CHANGES_STREAM_HANDLER) == 5  # one shard per source table
+    poller.drain()
+    assert change_repo.get_head(lp.id) is None  # nothing recorded for the schools written before
+    after = world.school()
+    poller.drain()
+    entries = change_repo.read_from_head(lp.id, 10).entries
+    assert [(e.seq, e.resource_id) for e in entries] == [(1, after.id)]

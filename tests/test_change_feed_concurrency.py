@@ -287,6 +287,8 @@ def test_concurrent_writers_and_deliveries_give_every_reader_the_lists_view(monk
 
     import app as app_module
 
+    DONE.clear()
+    REFUSED.clear()
     clock = Clock()
     world = World(clock)
     everyone = pollers(app_module.app)

@@ -1,6 +1,7 @@
 """The Chalice app: wiring only. Routes live in chalicelib/api, handlers in chalicelib/events."""
 
 from chalicelib.api import (
+    changes,
     declarations,
     delivery_partners,
     docs,
@@ -24,6 +25,7 @@ for blueprint in (
     declarations.bp,
     unfunded_mentors.bp,
     exports.bp,
+    changes.bp,
     docs.bp,
 ):
     app.register_blueprint(blueprint)

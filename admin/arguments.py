@@ -53,3 +53,11 @@ def day(text: str) -> date:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(texts.NOT_A_DAY.format(text=text)) from None
+
+
+def count(text: str) -> int:
+    """A positive whole number (``--max``)."""
+    text = text.strip()
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(texts.NOT_A_COUNT.format(text=text))
+    return int(text)

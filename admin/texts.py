@@ -116,7 +116,7 @@ def examples(*lines: str) -> str:
 
 DESCRIPTION = (
     "Admin commands for the ECF Lead Provider API: imports, providers, tokens, schools, challenges,\n"
-    "participants, finance."
+    "participants, finance, the change feed."
 )
 EXIT_STATUS = "Exit status: 0 success, 1 error (bad data, not found, AWS unreachable), 2 bad arguments."
 PROGRAM_EXAMPLES = examples(
@@ -281,3 +281,19 @@ STATEMENTS_AUTHORISE_EXAMPLE = examples("finance statements authorise STATEMENT_
 USE_SCHOOLS_PROGRAMME = "{error} (use 'schools programme')"
 KEEP_PROVIDER_NEEDS_PARTNERSHIP = "--keep-provider needs the participant's current programme to have a partnership"
 COHORT_REQUIRED = "At least one --cohort is required"
+
+# --------------------------------------------------------------------------- change feed
+
+CHANGES = "the lead providers' change feed: replay stream batches that failed into it"
+CHANGES_EXAMPLE = examples("changes replay-failures --max 20")
+CHANGES_REPLAY = (
+    "replay failed change-feed stream batches: read each dead-letter message's records from the stream again and "
+    "record them (what was recorded before is not recorded twice); a message is deleted only once its records are "
+    "recorded"
+)
+HELP_REPLAY_MAX = "at most this many dead-letter messages (default: 10)"
+CHANGES_REPLAY_EXAMPLE = examples("changes replay-failures", "changes replay-failures --max 50 --json")
+NO_FAILED_BATCHES = "No failed batches waiting in {queue}."
+REPLAYED = "Replayed {replayed} of {total} failed batch(es) from {queue}; {appended} change(s) appended."
+KEPT_ON_QUEUE = "Kept on the queue (they come back after {seconds}s for the next run):"
+NOT_A_COUNT = "{text!r} is not a positive whole number"

@@ -94,7 +94,27 @@ def print_tokens(stack: Stack, port: int) -> None:
             _print(f"  # then its {example.participants} participants appear (moved in by the partnerships stream):")
             query = f"filter[cohort]={example.cohort}&sort=-updated_at&page[per_page]=5"
             _print(f'  curl -g -H "Authorization: Bearer {token}" "{base}/api/v3/participants/ecf?{query}"')
+        print_feed(token, base)
     print_finance(result.finance, result.tokens, base, stack.dynamodb_port)
+
+
+FEED_QUERY = "page[per_page]=5"
+# python3 reads one link of a feed page (links.latest, then links.next), so the loop needs nothing but curl.
+_LINK = 'python3 -c \'import json,sys; print(json.load(sys.stdin)["links"]["{name}"])\''
+
+
+def print_feed(token: str, base: str) -> None:
+    """The change feed (docs/change-feed.md): a page, and a loop that follows it from its current end."""
+    auth = f'-H "Authorization: Bearer {token}"'
+    url = f"{base}/api/v3/changes"
+    _print("  # the change feed: every change this provider can see, in order (each page's links.next is the next):")
+    _print(f'  curl -g {auth} "{url}?{FEED_QUERY}"')
+    _print("  # follow it from its end (links.latest), a page a second; report the school above and watch:")
+    latest, following = _LINK.format(name="latest"), _LINK.format(name="next")
+    _print(
+        f'  url=$(curl -sg {auth} "{url}?page[per_page]=50" | {latest}); '
+        f'while sleep 1; do page=$(curl -sg {auth} "$url"); echo "$page"; url=$(echo "$page" | {following}); done'
+    )
 
 
 ADMIN = ".venv/bin/ecf-admin"
@@ -139,6 +159,8 @@ def print_banner(stack: Stack) -> None:
     _print(f"DynamoDB (moto)    {stack.moto.endpoint}")
     handlers = ", ".join(sorted(stack.poller.handlers)) or "none"
     _print(f"Stream handlers    {handlers} (polling every {stack.poller.interval:.1f}s from TRIM_HORIZON)")
+    if stack.feed_after_demo:
+        _print("Change feed        starts after the demo data (record_changes reads its streams from where they were)")
     schedules = "; ".join(stack.scheduler.describe()) if stack.scheduler and stack.scheduler.jobs else "none"
     _print(f"Schedules          {schedules}")
     timings = stack.timings

@@ -1,11 +1,13 @@
 """A DynamoDB Streams poller that stands in for Lambda's event source mapping.
 
 For each stream handler (``chalicelib.events.handlers.stream_handlers()``: handler
-name -> model), the poller reads the table's stream from the moto server, turns the
-records into the event Lambda would send, and calls the handler's Lambda entry point
-(``app.handler_map[name]``). As with Lambda:
+name -> the models whose tables feed it), the poller reads those tables' streams from
+the moto server, turns the records into the event Lambda would send, and calls the
+handler's Lambda entry point (``app.handler_map[name]``). Each (handler, table) pair is
+read on its own, as Lambda runs one event source mapping per pair. As with Lambda:
 
-- it starts at TRIM_HORIZON, so records written before it started are delivered too;
+- it starts at TRIM_HORIZON, so records written before it started are delivered too (``skip`` starts a
+  handler at LATEST instead);
 - a batch holds at most ``batch_size`` records, in order, from one shard;
 - a child shard is read only after its parent shard is finished;
 - if the handler raises, the batch is not acknowledged: the shard iterator stays where
@@ -22,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,6 +45,7 @@ class _Shard:
     finished: bool = False
     failures: int = 0
     retry_at: float = 0.0
+    start: str = "TRIM_HORIZON"  # where reading starts before anything was delivered (``skip``: LATEST)
 
 
 ARN_COLONS = 5  # arn:partition:service:region:account-id:resource
@@ -73,15 +76,16 @@ def lambda_record(record: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
 
 
 class StreamPoller:
-    """Deliver DynamoDB stream records to the app's stream handlers, Lambda-style."""
+    """Deliver DynamoDB stream records to the app's stream handlers, Lambda-style (``endpoint`` None: the default
+    endpoint, e.g. in-process moto under ``mock_aws``)."""
 
     def __init__(  # noqa: PLR0913 - keyword-only settings with defaults, each set alone (the stack sets region, the tests backoff=0)
         self,
         app: Any,
-        endpoint: str,
+        endpoint: str | None,
         *,
         region: str | None = None,
-        handlers: Mapping[str, type] | None = None,
+        handlers: Mapping[str, Sequence[type]] | None = None,
         batch_size: int = MAX_BATCH,
         interval: float = 0.2,
         backoff: float = 0.5,
@@ -101,7 +105,7 @@ class StreamPoller:
         self.app = app
         self.endpoint = endpoint
         self.region = region
-        self.handlers = dict(handlers)
+        self.handlers = {name: tuple(models) for name, models in handlers.items()}
         self.batch_size = max(1, min(batch_size, 1000))
         self.interval = interval
         self.backoff = backoff
@@ -135,20 +139,21 @@ class StreamPoller:
         return self._client
 
     def streams(self) -> dict[str, list[str]]:
-        """Handler name -> stream ARNs of its table (usually one)."""
-        found: dict[str, list[str]] = {}
-        for name, model in self.handlers.items():
-            table = model.Meta.table_name  # type: ignore[attr-defined]  # a PynamoDB model, a name localdev may not import
-            arns: list[str] = []
-            kwargs: dict[str, Any] = {"TableName": table}
-            while True:
-                page = self.client.list_streams(**kwargs)
-                arns += [s["StreamArn"] for s in page.get("Streams", [])]
-                if not page.get("LastEvaluatedStreamArn"):
-                    break
-                kwargs["ExclusiveStartStreamArn"] = page["LastEvaluatedStreamArn"]
-            found[name] = arns
-        return found
+        """Handler name -> stream ARNs of its tables (one per table)."""
+        return {
+            name: [arn for model in models for arn in self._table_streams(model.Meta.table_name)]  # type: ignore[attr-defined]  # a PynamoDB model, a name localdev may not import
+            for name, models in self.handlers.items()
+        }
+
+    def _table_streams(self, table: str) -> list[str]:
+        arns: list[str] = []
+        kwargs: dict[str, Any] = {"TableName": table}
+        while True:
+            page = self.client.list_streams(**kwargs)
+            arns += [s["StreamArn"] for s in page.get("Streams", [])]
+            if not page.get("LastEvaluatedStreamArn"):
+                return arns
+            kwargs["ExclusiveStartStreamArn"] = page["LastEvaluatedStreamArn"]
 
     def refresh(self) -> None:
         """Find streams and shards not seen yet (a table created later, a shard split)."""
@@ -173,7 +178,7 @@ class StreamPoller:
         if shard.last_sequence is not None:
             kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=shard.last_sequence)
         else:
-            kwargs.update(ShardIteratorType="TRIM_HORIZON")
+            kwargs.update(ShardIteratorType=shard.start)
         iterator: str = self.client.get_shard_iterator(**kwargs)["ShardIterator"]
         return iterator
 
@@ -258,6 +263,18 @@ class StreamPoller:
         self.delivered += len(records)
         log.debug("%s: delivered %d record(s)", shard.handler, len(records))
         return len(records)
+
+    def skip(self, handler: str) -> int:
+        """Start the handler's shards after every record written so far, without delivering those (an event source
+        mapping created at LATEST). The position is taken now: records written later are delivered. Returns the
+        number of shards moved."""
+        with self._lock:
+            self.refresh()
+            shards = [s for s in self._shards.values() if s.handler == handler and s.last_sequence is None]
+            for shard in shards:
+                shard.start = "LATEST"
+                shard.iterator = self._iterator(shard)
+            return len(shards)
 
     def drain(self, timeout: float = 120.0) -> int:
         """Deliver until the streams are quiet, a batch fails (the thread retries it) or ``timeout`` passes."""

@@ -381,6 +381,7 @@ class Stack:
     scheduler: Any = None
     demo_result: Any = None
     drained: int = 0
+    feed_after_demo: bool = False  # the change feed started after the demo data (it has none of its records)
     app: Any = None
 
     def start(self) -> None:
@@ -413,6 +414,13 @@ class Stack:
         region = config.current().region
         self.poller = StreamPoller(self.app, endpoint, region=region)
         if self.demo:
+            # The change feed starts after the demo data, as a feed switched on over existing data does: its
+            # handler skips the demo's records (recording them all, a school change for each of 7 providers, took
+            # longer than loading the data itself). The other handlers get them, as below.
+            from chalicelib.events.handlers import CHANGES_STREAM_HANDLER
+
+            self.poller.skip(CHANGES_STREAM_HANDLER)
+            self.feed_after_demo = True
             # Hand the demo data's stream records to the handlers now, as Lambda would have
             # done while it loaded, so the first requests find a settled system.
             self.out("Delivering the demo data's stream records to the stream handlers...")

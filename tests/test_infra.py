@@ -25,6 +25,8 @@ from pynamodb.models import Model
 
 from chalicelib import config, models
 from chalicelib.events.handlers import (
+    CHANGES_STREAM_HANDLER,
+    CHANGES_STREAM_PLACEHOLDER,
     ELIGIBILITY_STREAM_PLACEHOLDER,
     MARK_PAYABLE_SCHEDULE,
     PARTNERSHIPS_STREAM_PLACEHOLDER,
@@ -73,6 +75,7 @@ FUNCTION_ROLES = {
     "OnEligibilityChange": "OnEligibilityChangeRole",
     "ReconcileEligibility": "ReconcileEligibilityRole",
     "MarkStatementsPayable": "MarkStatementsPayableRole",
+    "RecordChanges": "RecordChangesRole",
 }
 # Scheduled functions: handler, schedule expression, and the longest window their Errors alarm may take.
 SCHEDULES = {
@@ -80,7 +83,7 @@ SCHEDULES = {
     "ReconcileEligibility": (f"app.{RECONCILE_ELIGIBILITY_SCHEDULE}", "rate(5 minutes)", 900),
     "MarkStatementsPayable": (f"app.{MARK_PAYABLE_SCHEDULE}", "cron(30 0 * * ? *)", 3600),
 }
-STREAM_PLACEHOLDERS = (PARTNERSHIPS_STREAM_PLACEHOLDER, ELIGIBILITY_STREAM_PLACEHOLDER)
+STREAM_PLACEHOLDERS = (PARTNERSHIPS_STREAM_PLACEHOLDER, ELIGIBILITY_STREAM_PLACEHOLDER, CHANGES_STREAM_PLACEHOLDER)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -179,7 +182,7 @@ def table_logical_id(template: dict[str, Any], model: type[Model], stage: str = 
 
 
 def stream_suffixes() -> set[str]:
-    return {model.Meta.table_suffix for model in stream_handlers().values()}
+    return {model.Meta.table_suffix for models_ in stream_handlers().values() for model in models_}
 
 
 def role_statements(template: dict[str, Any], role_id: str) -> list[dict[str, Any]]:
@@ -202,14 +205,14 @@ def role_table_ids(template: dict[str, Any], role_id: str) -> list[str]:
     return [table_logical_id(template, model) for model in table_models]
 
 
-def stream_sources(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Function logical id → the properties of its DynamoDB event source (template or packaged)."""
-    return {
-        lid: event["Properties"]
-        for lid, resource in resources.items()
-        for event in resource.get("Properties", {}).get("Events", {}).values()
-        if "Stream" in event.get("Properties", {})
-    }
+def stream_sources(resources: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Function logical id → the properties of each of its DynamoDB event sources (template or packaged)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for lid, resource in resources.items():
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            if "Stream" in event.get("Properties", {}):
+                found.setdefault(lid, []).append(event["Properties"])
+    return found
 
 
 def assert_dynamodb_least_privilege(statements: list[dict[str, Any]], where: str) -> None:
@@ -485,14 +488,59 @@ def test_functions_log_to_declared_groups_only(template: dict[str, Any]) -> None
 
 
 def test_stream_sources_read_their_models_tables(template: dict[str, Any]) -> None:
-    """Each stream handler's event source reads the stream of its model's table (cfn-lint misses a wrong name)."""
+    """Each stream handler's event sources read the streams of its models' tables, one source per table
+    (cfn-lint misses a wrong name)."""
     sources = stream_sources(template["Resources"])
-    expected = {to_cfn_resource_name(name): model for name, model in stream_handlers().items()}
+    expected = {to_cfn_resource_name(name): models_ for name, models_ in stream_handlers().items()}
     assert set(sources) == set(expected)
-    for lid, model in expected.items():
-        table_id = table_logical_id(template, model)
-        assert sources[lid]["Stream"] == {"Fn::GetAtt": [table_id, "StreamArn"]}, lid
-        assert template["Resources"][table_id]["Properties"]["StreamSpecification"] == {"StreamViewType": STREAM_VIEW}
+    for lid, models_ in expected.items():
+        table_ids = [table_logical_id(template, model) for model in models_]
+        assert [source["Stream"] for source in sources[lid]] == [
+            {"Fn::GetAtt": [table_id, "StreamArn"]} for table_id in table_ids
+        ], lid
+        for table_id in table_ids:
+            properties = template["Resources"][table_id]["Properties"]
+            assert properties["StreamSpecification"] == {"StreamViewType": STREAM_VIEW}
+
+
+def test_every_change_feed_source_streams_to_record_changes(template: dict[str, Any]) -> None:
+    """The tables behind a provider's views (participants, partnerships, schools, declarations, statements) each
+    feed record_changes, which has no other source; the partnerships stream keeps its migration handler too."""
+    from chalicelib.repositories.changes import source_models
+
+    suffixes = {model.Meta.table_suffix for model in source_models()}
+    assert suffixes == {"provider-participants", "partnerships", "schools", "provider-declarations", "statements"}
+    sources = stream_sources(template["Resources"])
+    record_changes = to_cfn_resource_name(CHANGES_STREAM_HANDLER)
+    streamed = {tuple(source["Stream"]["Fn::GetAtt"]) for source in sources[record_changes]}
+    assert streamed == {(table_logical_id(template, model), "StreamArn") for model in source_models()}
+    partnerships_table = table_logical_id(template, models.Partnership)
+    readers = [
+        lid for lid, found in sources.items() for s in found if s["Stream"]["Fn::GetAtt"][0] == partnerships_table
+    ]
+    assert sorted(readers) == ["OnPartnershipChange", "RecordChanges"]  # DynamoDB Streams: at most two readers a shard
+
+
+def test_change_feed_tables_expire_their_items(template: dict[str, Any]) -> None:
+    from chalicelib.models.changes import ChangeItem, ChangeReceipt
+
+    for model in (ChangeItem, ChangeReceipt):
+        properties = template["Resources"][table_logical_id(template, model)]["Properties"]
+        assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    with_ttl = [lid for lid, r in table_resources(template).items() if "TimeToLiveSpecification" in r["Properties"]]
+    assert sorted(with_ttl) == sorted(table_logical_id(template, m) for m in (ChangeItem, ChangeReceipt))
+
+
+def test_change_feed_dead_letter_queue_is_the_one_the_replay_reads(template: dict[str, Any]) -> None:
+    from chalicelib.repositories import stream_failures
+
+    queue = template["Resources"]["ChangeFeedDeadLetterQueue"]["Properties"]["QueueName"]
+    for stage in STAGES:
+        config.configure(stage=stage, table_prefix=f"{config.APP_NAME}-{stage}")
+        try:
+            assert resolve(queue, _params(stage)) == stream_failures.queue_name()
+        finally:
+            config.reset()
 
 
 def test_stream_alarms(template: dict[str, Any]) -> None:
@@ -507,9 +555,11 @@ def test_stream_alarms(template: dict[str, Any]) -> None:
         if (a["Namespace"], a["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
     ]
     sources = stream_sources(template["Resources"])
-    queues = {
-        lid: source["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0] for lid, source in sources.items()
-    }
+    queues = {}
+    for lid, found in sources.items():
+        destinations = {source["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0] for source in found}
+        assert len(destinations) == 1, f"{lid}: one dead-letter queue for all its event sources"
+        queues[lid] = destinations.pop()
     assert len(set(queues.values())) == len(queues), f"stream handlers share a dead-letter queue: {queues}"
     assert len(iterator_ages) == len(queue_depths) == len(sources)
     for lid, queue_id in queues.items():
@@ -614,39 +664,57 @@ def check_stream_event_sources(packaged: dict[str, Any], template: dict[str, Any
         functions[f"app.{name}"][0] for name in stream_handlers()
     }, "a DynamoDB event source no stream handler declares"
     queues_seen: set[str] = set()
-    for name, model in stream_handlers().items():
+    for name, models_ in stream_handlers().items():
         lid, function = functions[f"app.{name}"]
-        table_id = table_logical_id(template, model)
-        assert resources[table_id]["Type"] == TABLE_TYPE
-        assert resources[table_id]["Properties"]["StreamSpecification"]["StreamViewType"] == STREAM_VIEW
-
         events = [e for e in function["Properties"]["Events"].values() if e["Type"] == "DynamoDB"]
-        assert len(events) == 1, lid
-        source = events[0]["Properties"]
-        assert source["Stream"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
-        assert source["BisectBatchOnFunctionError"] is True
-        assert 0 < source["MaximumRetryAttempts"] <= 10
-        assert 60 <= source["MaximumRecordAgeInSeconds"] <= 86400  # a stream keeps records for 24 h
-        on_failure = source["DestinationConfig"]["OnFailure"]
-        assert on_failure["Type"] == "SQS"
-        queue_id, attribute = on_failure["Destination"]["Fn::GetAtt"]
-        assert attribute == "Arn"
-        queue = resources[queue_id]
-        assert queue["Type"] == "AWS::SQS::Queue"
+        assert len(events) == len(models_), lid
+        queue_ids = set()
+        for model, event in zip(models_, events, strict=True):
+            table_id = table_logical_id(template, model)
+            assert resources[table_id]["Type"] == TABLE_TYPE
+            assert resources[table_id]["Properties"]["StreamSpecification"]["StreamViewType"] == STREAM_VIEW
+            queue_ids.add(check_stream_event_source(event["Properties"], table_id, resources))
+        assert len(queue_ids) == 1, f"{lid}: one dead-letter queue"
+        queue_id = queue_ids.pop()
         assert queue_id not in queues_seen, f"{lid} shares {queue_id}"
         queues_seen.add(queue_id)
-        assert queue["Properties"].get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue["Properties"]
 
-        # The function's own role can read that stream and send to that queue, nothing wider.
+        # The function's own role can read those streams and send to that queue, nothing wider.
         role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
         statements = role_statements(packaged, role_id)
-        stream_arn = {"Fn::GetAtt": [table_id, "StreamArn"]}
-        granted = {a for s in statements if s["Resource"] == stream_arn for a in _as_list(s["Action"])} | {
-            a for s in statements if s["Resource"] == "*" for a in _as_list(s["Action"])
+        for model in models_:
+            stream_arn = {"Fn::GetAtt": [table_logical_id(template, model), "StreamArn"]}
+            granted = {
+                a for s in statements if stream_arn in _as_list(s["Resource"]) for a in _as_list(s["Action"])
+            } | {a for s in statements if s["Resource"] == "*" for a in _as_list(s["Action"])}
+            assert granted >= STREAM_READ_ACTIONS | NO_RESOURCE_LEVEL_ACTIONS, (role_id, model.__name__)
+        readable = {
+            r["Fn::GetAtt"][0]
+            for s in statements
+            if set(_as_list(s["Action"])) & STREAM_READ_ACTIONS
+            for r in _as_list(s["Resource"])
         }
-        assert granted >= STREAM_READ_ACTIONS | NO_RESOURCE_LEVEL_ACTIONS, role_id
+        assert readable == {table_logical_id(template, model) for model in models_}, role_id
         sends = [s for s in statements if "sqs:SendMessage" in _as_list(s["Action"])]
         assert [s["Resource"] for s in sends] == [{"Fn::GetAtt": [queue_id, "Arn"]}]
+
+
+def check_stream_event_source(source: dict[str, Any], table_id: str, resources: dict[str, Any]) -> str:
+    """One DynamoDB event source: its table's stream, retried and bisected, failures to an encrypted queue
+    (returned)."""
+    assert source["Stream"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
+    assert source["StartingPosition"] == "TRIM_HORIZON"
+    assert source["BisectBatchOnFunctionError"] is True
+    assert 0 < source["MaximumRetryAttempts"] <= 10
+    assert 60 <= source["MaximumRecordAgeInSeconds"] <= 86400  # a stream keeps records for 24 h
+    on_failure = source["DestinationConfig"]["OnFailure"]
+    assert on_failure["Type"] == "SQS"
+    queue_id, attribute = on_failure["Destination"]["Fn::GetAtt"]
+    assert attribute == "Arn"
+    queue = resources[queue_id]
+    assert queue["Type"] == "AWS::SQS::Queue"
+    assert queue["Properties"].get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue["Properties"]
+    return str(queue_id)
 
 
 def check_schedule_event_sources(packaged: dict[str, Any]) -> None:
@@ -792,3 +860,54 @@ def test_finance_handler_roles_cover_what_the_handlers_do(
     after_deadline = NOW + timedelta(days=16)  # the October statement's deadline has passed
     assert run("MarkStatementsPayable", MARK_PAYABLE_SCHEDULE, schedule, after_deadline)
     assert {declaration_repo.get(d).state for d in declared} == {"payable"}  # type: ignore[union-attr]
+
+
+def test_record_changes_role_covers_what_the_handler_does(
+    template: dict[str, Any], world: Any, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deliver every source table's stream (a school, a partnership and its participants, declarations, the
+    statements of an imported cohort) to record_changes in moto, recording every DynamoDB request: each must be
+    allowed by RecordChangesRole (ROLE_TABLES in tools/infra_tables.py)."""
+    import botocore.client
+
+    import app as app_module
+    from chalicelib.repositories.changes import read_from_head, source_models
+    from localdev.poller import StreamPoller
+    from tests.finance_env import FinanceEnv
+
+    env = FinanceEnv(world, client)
+    school = env.school(2024)
+    env.partner(school, 2024)
+    ect = env.onboard(school, 2024, "Eve One", trn="2000001").user_id
+    env.eligible(ect)
+    env.declare(ect)
+
+    table_ids = {model.Meta.table_name: table_logical_id(template, model) for model in models.table_models()}
+    recorded: list[tuple[str, str, str | None]] = []
+    make_api_call = botocore.client.BaseClient._make_api_call
+
+    def record(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        if self.meta.service_model.service_name == "dynamodb":
+            recorded.extend(_dynamodb_requests(operation, params))
+        return make_api_call(self, operation, params)
+
+    poller = StreamPoller(app_module.app, None, handlers={CHANGES_STREAM_HANDLER: source_models()}, backoff=0)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
+    assert poller.drain() > 0
+    assert poller.pending_retries() == 0
+    monkeypatch.undo()
+    granted = {
+        (action, _canonical(resource))
+        for statement in role_statements(template, FUNCTION_ROLES["RecordChanges"])
+        if statement["Effect"] == "Allow"
+        for action in _as_list(statement["Action"])
+        for resource in _as_list(statement["Resource"])
+    }
+    for action, table, index in recorded:
+        lid = table_ids[table]
+        resource = {"Fn::Sub": f"${{{lid}.Arn}}/index/*"} if index else {"Fn::GetAtt": [lid, "Arn"]}
+        assert (action, _canonical(resource)) in granted, f"RecordChanges: {action} on {lid} {index or ''}"
+    assert {action for action, _, _ in recorded} == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                                                    "dynamodb:Query"}  # fmt: skip
+    kinds = {entry.resource_type for entry in read_from_head(env.lp.id, 1000).entries}
+    assert kinds == {"school", "partnership", "participant", "participant-declaration", "statement"}

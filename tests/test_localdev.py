@@ -15,9 +15,10 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from chalice import Chalice, Cron
@@ -87,6 +88,10 @@ def app() -> Chalice:
     return app_module.app
 
 
+# The tests of the poller itself watch the partnerships handler alone (the change feed's handler has tests of its own).
+PARTNERSHIPS_ONLY = {PARTNERSHIPS_STREAM_HANDLER: (Partnership,)}
+
+
 def _report(world: World, lp, dp, year: int = 2024):  # type: ignore[no-untyped-def]
     school = world.school()
     attributes = {"cohort": str(year), "school_id": school.id, "delivery_partner_id": dp.id}
@@ -131,7 +136,7 @@ def test_poller_delivers_partnership_changes_to_the_stream_handler(
     dp = world.delivery_partner(lp, [2024])
     record, _ = _report(world, lp, dp)
 
-    poller = StreamPoller(app, moto_endpoint, backoff=0)
+    poller = StreamPoller(app, moto_endpoint, handlers=PARTNERSHIPS_ONLY, backoff=0)
     assert poller.poll_once() >= 1
     assert delivered[0]["Records"][0]["eventName"] == "INSERT"
     assert [e.event_type for e in events.history(record.id)] == ["reported"]
@@ -164,7 +169,7 @@ def test_a_failing_handler_gets_the_same_batch_again(
         return recording(event, context)
 
     monkeypatch.setitem(app.handler_map, PARTNERSHIPS_STREAM_HANDLER, flaky)
-    poller = StreamPoller(app, moto_endpoint, backoff=0)
+    poller = StreamPoller(app, moto_endpoint, handlers=PARTNERSHIPS_ONLY, backoff=0)
 
     assert poller.poll_once() == 0
     assert poller.pending_retries() == 1
@@ -200,7 +205,7 @@ def test_a_failed_transaction_leaves_no_stream_records_and_the_stream_readable(
     lp = world.lead_provider()
     dp = world.delivery_partner(lp, [2024])
     _, school = _report(world, lp, dp)
-    poller = StreamPoller(app, moto_endpoint, backoff=0)
+    poller = StreamPoller(app, moto_endpoint, handlers=PARTNERSHIPS_ONLY, backoff=0)
     _drain(poller)
     delivered.clear()
 
@@ -418,6 +423,8 @@ def test_python_m_localdev_serves_the_api_and_stops_cleanly(tmp_path: Path) -> N
                 assert response.status == 200
                 assert len(json.load(response)["data"]) == 5
 
+            feed_token, latest = _feed_end(text)
+
             # The printed POST example works as printed.
             post = re.search(r"-d '(\{.*\})' \"(http://\S+)\"", text)
             assert post is not None
@@ -430,6 +437,8 @@ def test_python_m_localdev_serves_the_api_and_stops_cleanly(tmp_path: Path) -> N
             )
             with urllib.request.urlopen(request, timeout=10) as response:
                 assert response.status == 200
+                reported = json.load(response)["data"]["id"]
+            _assert_reported_in_feed(latest, feed_token, reported)
 
             # So does the printed declaration POST, after the demo's stream records were delivered.
             from tests.test_demo_declarations import curl_request
@@ -448,6 +457,45 @@ def test_python_m_localdev_serves_the_api_and_stops_cleanly(tmp_path: Path) -> N
     assert code == 0, (tmp_path / "stderr.log").read_text()
     assert not listening(port)
     assert not listening(dynamodb_port)
+
+
+def _feed_end(banner: str) -> tuple[str, str]:
+    """The printed change-feed curl works as printed (-g: brackets are not globs): its token, and its page's
+    links.latest (where the feed ends now)."""
+    feed = re.search(r'curl -g -H "Authorization: Bearer ([A-Za-z0-9_-]+)" "(\S+/api/v3/changes\?\S+)"', banner)
+    assert feed is not None, banner
+    return feed.group(1), _get_json(feed.group(2), feed.group(1))["links"]["latest"]
+
+
+def _assert_reported_in_feed(latest: str, token: str, partnership_id: str) -> None:
+    """The partnership reaches the reporting provider's feed (the banner's feed is that provider's), then the
+    participants it made visible."""
+    entries = _follow_until(latest, token, lambda found: ("participant", "visible") in found)
+    kinds = [(e["resource_type"], e["change"], e["resource_id"]) for e in entries]
+    assert ("partnership", "created", partnership_id) in kinds
+    first_participant = next(i for i, k in enumerate(kinds) if k[0] == "participant")
+    assert kinds.index(("partnership", "created", partnership_id)) < first_participant
+
+
+def _get_json(url: str, token: str) -> Any:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        return json.load(response)
+
+
+def _follow_until(url: str, token: str, done: Callable[[set[tuple[str, str]]], bool]) -> list[dict[str, Any]]:
+    """Follow a feed from ``url`` (links.next after links.next) until ``done`` says so, for at most 10 s."""
+    entries: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        page = _get_json(url, token)
+        entries += [item["attributes"] for item in page["data"]]
+        url = page["links"]["next"]
+        if done({(e["resource_type"], e["change"]) for e in entries}):
+            return entries
+        time.sleep(0.1)
+    raise AssertionError(f"the feed did not show it in 10 s: {entries}")
 
 
 def test_a_busy_port_is_a_one_line_error() -> None:

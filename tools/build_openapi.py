@@ -6,8 +6,9 @@ docs/reference/ecf-domain.md lists made explicit: bodies are served as
 application/vnd.api+json, error lists are named ``errors``, 404 bodies are
 ``{"error": ...}``, nullable enums admit null, and the 400 responses are
 documented. Every POST and PUT also documents the Idempotency-Key header, the
-Idempotent-Replayed response header and the 409/422 it adds (docs/idempotency.md).
-Run it after implementing an endpoint: `python tools/build_openapi.py`.
+Idempotent-Replayed response header and the 409/422 it adds (docs/idempotency.md); every list, page[cursor]
+and links.next. The endpoints this service adds (the change feed) come from ``own_operations``. Run it after
+implementing an endpoint: `python tools/build_openapi.py`.
 """
 
 from __future__ import annotations
@@ -175,6 +176,48 @@ def _cursor_paging(paths: dict, schemas: dict) -> None:
 
 
 def build(reference: dict) -> dict:
+    paths: dict = _reference_paths(reference)
+    names: set[str] = set()
+    _refs(paths, names)
+    names -= {"JsonApiErrors", "ResourceNotFound"}
+    schemas = reference["components"]["schemas"]
+    pending = set(names)
+    while pending:
+        name = pending.pop()
+        more: set[str] = set()
+        _refs(schemas[name], more)
+        pending |= more - names
+        names |= more
+    components = {
+        "securitySchemes": copy.deepcopy(reference["components"].get("securitySchemes", {})),
+        "schemas": {name: copy.deepcopy(schemas[name]) for name in sorted(names)},
+    }
+    _cursor_paging(paths, components["schemas"])
+    components["schemas"]["JsonApiErrors"] = ERRORS
+    components["schemas"]["ResourceNotFound"] = NOT_FOUND
+    components["parameters"] = {"IdempotencyKey": IDEMPOTENCY_KEY}
+    components["headers"] = {"IdempotentReplayed": IDEMPOTENT_REPLAYED}
+    own_paths, own_schemas = own_operations()
+    paths.update(own_paths)
+    components["schemas"].update(own_schemas)
+    document = {
+        "openapi": reference["openapi"],
+        "info": {
+            "title": "Lead Provider API (ECF) — partnerships",
+            "version": "v3",
+            "description": "The v3 endpoints this service implements; the contract of DfE's ECF lead provider API.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": components,
+        "security": copy.deepcopy(reference.get("security", [])),
+    }
+    _nullable_enums(document)
+    return document
+
+
+def _reference_paths(reference: dict) -> dict:
+    """The implemented operations of the reference, with its errata made explicit."""
     paths: dict = {}
     for path, methods in IMPLEMENTED.items():
         paths[path] = {}
@@ -205,40 +248,157 @@ def build(reference: dict) -> dict:
             if method in ("post", "put"):
                 _idempotency(operation)
             paths[path][method] = operation
-    names: set[str] = set()
-    _refs(paths, names)
-    names -= {"JsonApiErrors", "ResourceNotFound"}
-    schemas = reference["components"]["schemas"]
-    pending = set(names)
-    while pending:
-        name = pending.pop()
-        more: set[str] = set()
-        _refs(schemas[name], more)
-        pending |= more - names
-        names |= more
-    components = {
-        "securitySchemes": copy.deepcopy(reference["components"].get("securitySchemes", {})),
-        "schemas": {name: copy.deepcopy(schemas[name]) for name in sorted(names)},
+    return paths
+
+
+# --------------------------------------------------------------------------- our own operations (not in the reference)
+
+CHANGE_TYPES = ["participant", "partnership", "school", "participant-declaration", "statement"]
+CHANGE_KINDS = ["created", "updated", "visible", "hidden"]
+
+
+def _errors_response(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {JSONAPI: {"schema": {"$ref": "#/components/schemas/JsonApiErrors"}}},
     }
-    _cursor_paging(paths, components["schemas"])
-    components["schemas"]["JsonApiErrors"] = ERRORS
-    components["schemas"]["ResourceNotFound"] = NOT_FOUND
-    components["parameters"] = {"IdempotencyKey": IDEMPOTENCY_KEY}
-    components["headers"] = {"IdempotentReplayed": IDEMPOTENT_REPLAYED}
-    document = {
-        "openapi": reference["openapi"],
-        "info": {
-            "title": "Lead Provider API (ECF) — partnerships",
-            "version": "v3",
-            "description": "The v3 endpoints this service implements; the contract of DfE's ECF lead provider API.",
+
+
+def own_operations() -> tuple[dict, dict]:
+    """Paths and schemas of the endpoints this service adds to the reference API: the change feed
+    (docs/change-feed.md)."""
+    parameters = [
+        {
+            "name": "filter",
+            "in": "query",
+            "style": "deepObject",
+            "explode": True,
+            "required": False,
+            "schema": {"$ref": "#/components/schemas/ChangesFilter"},
+            "description": "Only entries about these resource types (the cursor still moves past the others).",
+            "example": "filter[resource_type]=participant,participant-declaration",
         },
-        "servers": [{"url": "/"}],
-        "paths": paths,
-        "components": components,
-        "security": copy.deepcopy(reference.get("security", [])),
+        {
+            "name": "page",
+            "in": "query",
+            "style": "deepObject",
+            "explode": True,
+            "required": False,
+            "schema": {"$ref": "#/components/schemas/ChangesPagination"},
+            "description": "Cursor paging: start with an empty (or no) cursor, then follow links.next. "
+            "There are no page numbers.",
+            "example": "page[cursor]=&page[per_page]=100",
+        },
+    ]
+    operation = {
+        "operationId": "get_changes",
+        "summary": "The changes to what the lead provider can see, in order",
+        "description": (
+            "One entry per change to a participant, partnership, school, participant declaration or statement the "
+            "provider can see (including participants becoming visible or hidden), each with a sequence number. "
+            "A client that follows links.next from the start sees every change exactly once, in order. Entries are "
+            "kept 30 days: an older cursor gets 410 (run a full sync)."
+        ),
+        "tags": ["Changes"],
+        "parameters": parameters,
+        "responses": {
+            "200": {
+                "description": "A page of the feed (possibly empty: the feed has no last page)",
+                "content": {JSONAPI: {"schema": {"$ref": "#/components/schemas/ChangesResponse"}}},
+            },
+            "400": _errors_response(
+                "Bad request (an unknown resource type, page numbers, a cursor not made for "
+                "this caller, route and filters)"
+            ),
+            "401": {
+                "description": "Unauthorized",
+                "content": {JSONAPI: {"schema": {"$ref": "#/components/schemas/UnauthorisedResponse"}}},
+            },
+            "410": _errors_response("The cursor is older than the feed's 30-day retention: run a full sync"),
+        },
     }
-    _nullable_enums(document)
-    return document
+    schemas = {
+        "ChangesFilter": {
+            "type": "object",
+            "properties": {
+                "resource_type": {
+                    "type": "string",
+                    "description": f"A comma-separated list of {', '.join(CHANGE_TYPES)}.",
+                    "example": "participant,partnership",
+                }
+            },
+        },
+        "ChangesPagination": {
+            "type": "object",
+            "properties": {
+                "cursor": {
+                    "type": "string",
+                    "description": "An opaque cursor from links.next or links.latest; empty or absent: from the "
+                    "oldest change kept.",
+                },
+                "per_page": {
+                    "type": "integer",
+                    "description": "Entries per page. Defaults to 100; at most 3000.",
+                    "example": 100,
+                },
+            },
+        },
+        "Change": {
+            "type": "object",
+            "required": ["type", "id", "attributes"],
+            "properties": {
+                "type": {"type": "string", "enum": ["change"]},
+                "id": {"type": "string", "description": "The sequence number, as a string.", "example": "1042"},
+                "attributes": {"$ref": "#/components/schemas/ChangeAttributes"},
+                "links": {
+                    "type": "object",
+                    "properties": {
+                        "related": {
+                            "type": "string",
+                            "description": "The resource's v3 URL (not for schools, whose URL needs a cohort, nor "
+                            "on hidden entries).",
+                        }
+                    },
+                },
+            },
+        },
+        "ChangeAttributes": {
+            "type": "object",
+            "required": ["sequence", "resource_type", "resource_id", "change", "updated_at"],
+            "properties": {
+                "sequence": {"type": "integer", "minimum": 1, "example": 1042},
+                "resource_type": {"type": "string", "enum": CHANGE_TYPES},
+                "resource_id": {"type": "string", "format": "uuid"},
+                "change": {"type": "string", "enum": CHANGE_KINDS},
+                "updated_at": {"type": "string", "format": "date-time", "example": "2024-06-01T12:00:00.123Z"},
+            },
+        },
+        "ChangesResponse": {
+            "type": "object",
+            "required": ["data", "links", "meta"],
+            "properties": {
+                "data": {"type": "array", "items": {"$ref": "#/components/schemas/Change"}},
+                "links": {
+                    "type": "object",
+                    "required": ["next", "latest"],
+                    "properties": {
+                        "next": {"type": "string", "description": "The next page (always present)."},
+                        "latest": {
+                            "type": "string",
+                            "description": "A cursor at the feed's current end: note it before a full sync, then "
+                            "follow the feed from it.",
+                        },
+                    },
+                },
+                "meta": {
+                    "type": "object",
+                    "required": ["caught_up"],
+                    "properties": {"caught_up": {"type": "boolean", "description": "This page reached the end."}},
+                },
+            },
+        },
+    }
+    return {"/api/v3/changes": {"get": operation}}, schemas
 
 
 def main() -> int:

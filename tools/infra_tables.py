@@ -98,6 +98,9 @@ ROLE_TABLES: dict[str, str | tuple[str, ...]] = {
         "declaration-slots",
         "provider-declarations",
     ),
+    # changes.record: the stream images carry everything else; the lead-provider list (a school change goes to every
+    # provider) and the feed's own tables (head GetItem, one transaction of entries, receipts and head).
+    "RecordChangesRole": ("lead-providers", "changes", "change-receipts"),
 }
 
 

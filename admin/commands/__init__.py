@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from admin.commands import finance, importing, participants, partnerships, providers, schools, tokens
+from admin.commands import changes, finance, importing, participants, partnerships, providers, schools, tokens
 
 if TYPE_CHECKING:
     from admin.parser import Commands
@@ -20,6 +20,7 @@ GROUPS: tuple[Callable[[Any, Commands], None], ...] = (
     partnerships.register,
     participants.register,
     finance.register,
+    changes.register,
 )
 
 

@@ -17,7 +17,7 @@ from chalicelib import config
 from chalicelib.api import cursors
 from chalicelib.domain import messages as m
 from chalicelib.domain.clock import parse_timestamp, truncate, utcnow
-from chalicelib.domain.errors import BadRequest, Conflict, InvalidTransition, NotFound, ValidationFailed
+from chalicelib.domain.errors import BadRequest, Conflict, Gone, InvalidTransition, NotFound, ValidationFailed
 from chalicelib.domain.paging import DEFAULT_PER_PAGE, MAX_PER_PAGE, Order, Page, Position
 from chalicelib.domain.tokens import Caller
 from chalicelib.services.ids import parse_year
@@ -55,7 +55,7 @@ def handle_errors(view: Callable[..., Response]) -> Callable[..., Response]:
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         try:
             return view(*args, **kwargs)
-        except (ValidationFailed, InvalidTransition, BadRequest, NotFound, Conflict) as error:
+        except (ValidationFailed, InvalidTransition, BadRequest, NotFound, Conflict, Gone) as error:
             return domain_error_response(error)
         except Exception:
             log.exception("unhandled error")
@@ -64,7 +64,9 @@ def handle_errors(view: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
-def domain_error_response(error: ValidationFailed | InvalidTransition | BadRequest | NotFound | Conflict) -> Response:
+def domain_error_response(
+    error: ValidationFailed | InvalidTransition | BadRequest | NotFound | Conflict | Gone,
+) -> Response:
     """The response for an error the services raise on purpose."""
     if isinstance(error, ValidationFailed):
         body = [{"title": attr, "detail": ", ".join(msgs)} for attr, msgs in error.errors.items()]
@@ -75,6 +77,8 @@ def domain_error_response(error: ValidationFailed | InvalidTransition | BadReque
         return errors(error.title, error.detail, HTTPStatus.BAD_REQUEST)
     if isinstance(error, NotFound):
         return not_found()
+    if isinstance(error, Gone):
+        return errors(error.title, error.detail, HTTPStatus.GONE)
     return errors("Conflict", str(error), HTTPStatus.CONFLICT)
 
 
@@ -158,16 +162,23 @@ def list_page(
     raw = params[CURSOR]
     if not raw.strip():
         return Page(per_page=per_page, cursor=True)
-    state = cursors.decode(raw, _cursor_binding(request, caller))
+    state = cursors.decode(raw, cursor_binding(request, caller))
     after = state.get("a") if isinstance(state, dict) else None
     if not isinstance(after, dict):
         raise BadRequest(m.CURSOR_INVALID)
     return Page(per_page=per_page, cursor=True, after=after)
 
 
-def _cursor_binding(request: Request, caller: Caller) -> str:
+def cursor_binding(request: Request, caller: Caller) -> str:
+    """What this request's cursors are bound to: the caller, the route and its non-paging parameters."""
     route = str((request.context or {}).get("resourcePath", ""))
     return cursors.binding(caller.lead_provider_id, route, query(request))
+
+
+def _origin(request: Request) -> str:
+    headers: Mapping[str, str] = request.headers or {}
+    host = headers.get("host")
+    return f"{headers.get('x-forwarded-proto', 'http')}://{host}" if host else ""
 
 
 def link_with(request: Request, **replacements: str) -> str:
@@ -175,15 +186,21 @@ def link_with(request: Request, **replacements: str) -> str:
     params = {**query(request), **replacements}
     context = request.context or {}
     path = str(context.get("path") or context.get("resourcePath") or "")
-    headers: Mapping[str, str] = request.headers or {}
-    host = headers.get("host")
-    origin = f"{headers.get('x-forwarded-proto', 'http')}://{host}" if host else ""
-    return f"{origin}{path}?{urlencode(params, safe='[],:')}"
+    return f"{_origin(request)}{path}?{urlencode(params, safe='[],:')}"
+
+
+def link_to(request: Request, route_path: str) -> str:
+    """The URL of another route of this API, as this request reached it (the same origin and stage prefix)."""
+    context = request.context or {}
+    path = str(context.get("path") or "")
+    resource = str(context.get("resourcePath") or "")
+    prefix = path[: -len(resource)] if resource and path.endswith(resource) else ""
+    return f"{_origin(request)}{prefix}{route_path}"
 
 
 def next_link(request: Request, caller: Caller, following: Position) -> str:
     """The URL of the keyset page that starts at ``following``."""
-    cursor = cursors.encode({"a": dict(following)}, _cursor_binding(request, caller))
+    cursor = cursors.encode({"a": dict(following)}, cursor_binding(request, caller))
     return link_with(request, **{CURSOR: cursor})
 
 

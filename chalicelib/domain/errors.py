@@ -40,3 +40,12 @@ class InvalidTransition(DomainError):
     def __init__(self, detail: str):
         super().__init__(detail)
         self.detail = detail
+
+
+class Gone(DomainError):
+    """What was asked for is no longer kept (a change-feed cursor older than the retention): 410."""
+
+    def __init__(self, detail: str, title: str):
+        super().__init__(detail)
+        self.title = title
+        self.detail = detail

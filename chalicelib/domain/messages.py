@@ -82,6 +82,20 @@ IDEMPOTENCY_KEY_REUSED = (
 IDEMPOTENCY_KEY_IN_PROGRESS = (
     "A request with this 'Idempotency-Key' is still being processed. Retry after it has finished to get its response."
 )
+# The change feed (docs/change-feed.md): not in the real API.
+CHANGES_RESOURCE_TYPE_INVALID = (
+    "The filter '#/resource_type' must be a comma-separated list of "
+    '["participant", "partnership", "school", "participant-declaration", "statement"]'
+)
+CHANGES_PAGE_NUMBER = (
+    "The change feed has no page numbers: send an empty '#/page[cursor]' to start, then follow links.next."
+)
+CHANGES_CURSOR_EXPIRED_TITLE = "Cursor expired"
+CHANGES_CURSOR_EXPIRED = (
+    "This '#/page[cursor]' is older than the change feed's 30-day retention, so changes after it may be gone. "
+    "Run a full sync: note links.latest of a feed page, page through each list with '#/page[cursor]', then follow "
+    "the feed from that links.latest."
+)
 ACCESS_DENIED = "HTTP Token: Access denied"
 # Admin: token lifecycle
 TOKEN_UNKNOWN = "no API token with id {token_id}"
@@ -228,3 +242,27 @@ ALREADY_VOIDED = "This declaration has already been voided."
 CLAWED_BACK_VIEW_ONLY = "This declaration has been clawed-back, so you can only view it."
 CLAWBACK_ALREADY_REFUNDED = "will or has been be refunded"
 CLAWBACK_NOT_PAID = "must be paid before it can be clawed back"
+
+
+# --- Change feed: replaying failed stream batches (ecf-admin changes replay-failures) ---------------
+def replay_records_missing(found: int, expected: int) -> str:
+    return f"the stream gave {found} of the batch's {expected} record(s): left on the queue"
+
+
+def replay_not_a_failure_record(cause: str) -> str:
+    return f"not a DynamoDB stream failure record ({cause}): left on the queue"
+
+
+def replay_not_a_stream(stream_arn: str) -> str:
+    return f"not a DynamoDB stream ARN: {stream_arn!r}: left on the queue"
+
+
+def replay_records_gone(code: str) -> str:
+    return f"the stream no longer has these records ({code}): left on the queue"
+
+
+def replay_no_queue(name: str) -> str:
+    return f"no dead-letter queue named {name}"
+
+
+REPLAY_BAD_SEQUENCE_NUMBERS = "its sequence numbers are not numbers: left on the queue"

@@ -7,9 +7,11 @@ from typing import Any
 
 from chalice.app import Chalice, CloudWatchEvent, Cron, DynamoDBEvent, Rate
 
+from chalicelib.domain.changes import StreamRecord
 from chalicelib.domain.clock import utcnow
+from chalicelib.repositories.changes import source_models
 from chalicelib.repositories.events import streamed_tables
-from chalicelib.services import audit, eligibility, migrations, statements
+from chalicelib.services import audit, changes, eligibility, migrations, statements
 
 log = logging.getLogger("ecf.events")
 
@@ -23,18 +25,32 @@ ELIGIBILITY_STREAM_PLACEHOLDER = (
 ELIGIBILITY_STREAM_HANDLER = "on_eligibility_change"
 RECONCILE_ELIGIBILITY_SCHEDULE = "reconcile_eligibility"
 MARK_PAYABLE_SCHEDULE = "mark_statements_payable"
+# One function reads the streams of every table behind a provider's views (infra/template.json gives it one event
+# source per table; chalice's decorator takes one ARN, the first of them).
+CHANGES_STREAM_PLACEHOLDER = "arn:aws:dynamodb:eu-west-2:000000000000:table/provider-participants/stream/placeholder"
+CHANGES_STREAM_HANDLER = "record_changes"
 
 
-def stream_handlers() -> dict[str, type]:
-    """Handler name → the model whose table's stream feeds it (for the local poller and infra tests)."""
+def stream_handlers() -> dict[str, tuple[type, ...]]:
+    """Handler name → the models whose tables' streams feed it (for the local poller and infra tests).
+
+    The local poller reads them in this order on each pass, so a reported partnership reaches the change feed
+    before the participants its migration makes visible (on AWS each stream is polled on its own; the migration's
+    writes take longer than one record does, so it is usually that order there too).
+    """
     tables = streamed_tables()
-    return {PARTNERSHIPS_STREAM_HANDLER: tables["partnerships"], ELIGIBILITY_STREAM_HANDLER: tables["eligibilities"]}
+    return {
+        CHANGES_STREAM_HANDLER: source_models(),
+        PARTNERSHIPS_STREAM_HANDLER: (tables["partnerships"],),
+        ELIGIBILITY_STREAM_HANDLER: (tables["eligibilities"],),
+    }
 
 
 def register(app: Chalice) -> None:
     _register_partnerships(app)
     _register_eligibility(app)
     _register_statements(app)
+    _register_changes(app)
 
 
 def _register_partnerships(app: Chalice) -> None:
@@ -90,6 +106,25 @@ def _register_statements(app: Chalice) -> None:
         """Daily, 00:30 UTC: statements whose deadline has passed move from open to payable."""
         for moved in statements.mark_payable(utcnow()):
             log.info("statement %s payable: %d declaration(s)", moved.statement_id, moved.declarations)
+
+
+def _register_changes(app: Chalice) -> None:
+    @app.on_dynamodb_record(
+        stream_arn=CHANGES_STREAM_PLACEHOLDER,
+        batch_size=100,
+        starting_position="TRIM_HORIZON",
+        name=CHANGES_STREAM_HANDLER,
+    )
+    def record_changes(event: DynamoDBEvent) -> None:
+        """Append to each provider's change feed what these stream records change for it (docs/change-feed.md).
+
+        The record's table (from its event source ARN) says how to read it. Idempotent per record (its event id);
+        a failure raises, so the batch is retried, bisected and finally dead-lettered (``ecf-admin changes
+        replay-failures`` replays it).
+        """
+        records = [StreamRecord(r.table_name, r.event_id, r.old_image, r.new_image) for r in event]
+        appended = changes.record(records, utcnow())
+        log.debug("record_changes: %d stream record(s), %d feed entries appended", len(records), appended)
 
 
 def _image(image: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from chalicelib.models.partnerships import Partnership
 from chalicelib.models.tokens import ApiToken
 from chalicelib.models.events import Event
 from chalicelib.models.idempotency import IdempotencyRecord
+from chalicelib.models import changes as _changes  # noqa: F401 - registers the change-feed tables (last: newest)
 
 # isort: on
 

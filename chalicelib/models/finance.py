@@ -157,6 +157,7 @@ class ProviderDeclarationItem(BaseModel):
 
     class Meta(BaseMeta):
         table_suffix = "provider-declarations"
+        stream_view_type = STREAM  # the change feed (record_changes)
 
     lead_provider_id = UnicodeAttribute(hash_key=True)
     declaration_id = UnicodeAttribute(range_key=True)
@@ -209,6 +210,7 @@ class StatementsToMarkPayable(GlobalIndex["StatementItem"]):
 class StatementItem(BaseModel):
     class Meta(BaseMeta):
         table_suffix = "statements"
+        stream_view_type = STREAM  # the change feed (record_changes)
 
     id = UnicodeAttribute(hash_key=True)
     lead_provider_id = UnicodeAttribute()

@@ -27,6 +27,8 @@ from pynamodb.indexes import AllProjection, IncludeProjection, KeysOnlyProjectio
 
 from chalicelib.models.base import BaseMeta, BaseModel, GlobalIndex, register
 
+STREAM = "NEW_AND_OLD_IMAGES"
+
 
 class UsersByTrn(GlobalIndex["User"]):
     """Sparse (users with a TRN): duplicate declarations are found by TRN across users."""
@@ -251,6 +253,7 @@ class ProviderParticipant(BaseModel):
 
     class Meta(BaseMeta):
         table_suffix = "provider-participants"
+        stream_view_type = STREAM  # the change feed (record_changes)
 
     lead_provider_id = UnicodeAttribute(hash_key=True)
     user_id = UnicodeAttribute(range_key=True)

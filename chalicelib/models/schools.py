@@ -19,6 +19,8 @@ from pynamodb.indexes import AllProjection, IncludeProjection
 
 from chalicelib.models.base import BaseMeta, BaseModel, GlobalIndex, register
 
+STREAM = "NEW_AND_OLD_IMAGES"
+
 
 class SchoolByUrn(GlobalIndex["School"]):
     class Meta:
@@ -52,6 +54,7 @@ class SchoolListingByUpdated(GlobalIndex["School"]):
 class School(BaseModel):
     class Meta(BaseMeta):
         table_suffix = "schools"
+        stream_view_type = STREAM  # the change feed (record_changes)
 
     id = UnicodeAttribute(hash_key=True)
     urn = UnicodeAttribute()

@@ -124,9 +124,13 @@ def _refs(node: object, found: set[str]) -> None:
 
 
 def _nullable_enums(node: object) -> None:
+    """``nullable`` next to ``enum`` or ``anyOf`` admits null only if it is spelled out (OAS 3.0.3 ignores
+    ``nullable`` without a ``type``): the API sends null there (a withdrawal, a deferral, a transfer's side)."""
     if isinstance(node, dict):
         if node.get("nullable") and isinstance(node.get("enum"), list) and None not in node["enum"]:
             node["enum"].append(None)
+        if node.get("nullable") and isinstance(node.get("anyOf"), list) and {"enum": [None]} not in node["anyOf"]:
+            node["anyOf"].append({"enum": [None]})
         for value in node.values():
             _nullable_enums(value)
     elif isinstance(node, list):

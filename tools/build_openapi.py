@@ -179,6 +179,36 @@ def _cursor_paging(paths: dict, schemas: dict) -> None:
                 schemas[ref.rsplit("/", 1)[1]]["properties"]["links"] = LIST_LINKS
 
 
+ACTION_ROUTES = ("defer", "resume", "withdraw", "change-schedule")
+UNAUTHORISED = {
+    "description": "Unauthorized",
+    "content": {JSONAPI: {"schema": {"$ref": "#/components/schemas/UnauthorisedResponse"}}},
+}
+NOT_FOUND_RESPONSE = {
+    "description": "Not found",
+    "content": {JSONAPI: {"schema": {"$ref": "#/components/schemas/ResourceNotFound"}}},
+}
+
+
+def _truthful(paths: dict, schemas: dict) -> None:
+    """What the API does that the reference leaves out: every operation answers 401 without a valid token; the
+    participant actions answer 422 (``participant_id`` and the others); void answers 404 for another provider's
+    or an unknown declaration and 422 for an invalid transition; a participant or unfunded mentor without a TRN
+    has ``teacher_reference_number: null``."""
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            responses.setdefault("401", copy.deepcopy(UNAUTHORISED))
+            if method == "put" and path.rsplit("/", 1)[-1] in (*ACTION_ROUTES, "void"):
+                responses.setdefault("422", _errors_response("Unprocessable entity (see the error catalogue)"))
+            if method == "put" and path.endswith("/void"):
+                responses.setdefault("404", copy.deepcopy(NOT_FOUND_RESPONSE))
+    for name in ("ECFParticipantAttributes", "UnfundedMentorAttributes"):
+        trn = schemas.get(name, {}).get("properties", {}).get("teacher_reference_number")
+        if trn is not None:
+            trn["nullable"] = True
+
+
 def build(reference: dict) -> dict:
     paths: dict = _reference_paths(reference)
     names: set[str] = set()
@@ -197,6 +227,7 @@ def build(reference: dict) -> dict:
         "schemas": {name: copy.deepcopy(schemas[name]) for name in sorted(names)},
     }
     _cursor_paging(paths, components["schemas"])
+    _truthful(paths, components["schemas"])
     components["schemas"]["JsonApiErrors"] = ERRORS
     components["schemas"]["ResourceNotFound"] = NOT_FOUND
     components["parameters"] = {"IdempotencyKey": IDEMPOTENCY_KEY}

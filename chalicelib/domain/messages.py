@@ -66,7 +66,7 @@ SERVER_DATE_OUT_OF_RANGE = "The header 'X-With-Server-Date' must be a date in th
 PAGINATION_INVALID = (
     "The '#/page[page]' and '#/page[per_page]' parameter values must be a valid number (equal and more than 1)"
 )
-# Cursor pages (README "Paging"): not in the real API.
+# Cursor pages (docs/api-guide.md "Cursor pages"): not in the real API.
 CURSOR_INVALID = (
     "The '#/page[cursor]' value is not valid for this request. Send the links.next URL of the previous page "
     "unchanged (same filters and sort), or an empty '#/page[cursor]' to start."

@@ -1,6 +1,6 @@
 """List parameters after parsing: which page, which order, which filters; and what a page returns.
 
-Two ways to page (README "Paging"):
+Two ways to page (docs/api-guide.md "Cursor pages"):
 
 - **page numbers** (``page[page]``): the real API's; reaching page N reads past the items of pages 1..N-1;
 - **cursors** (``page[cursor]``): keyset paging; a page starts right after the position where the previous one

@@ -1,4 +1,4 @@
-"""PynamoDB models: one class per item type, one module per table family. Key and index design is in the README."""
+"""PynamoDB models: one class per item type, one module per table family. Key and index design: docs/architecture.md."""
 
 from chalicelib.models import finance as _finance  # noqa: F401 - registers the finance tables
 from chalicelib.models import mentors as _mentors  # noqa: F401 - registers the unfunded-mentors tables

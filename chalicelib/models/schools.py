@@ -80,7 +80,7 @@ class School(BaseModel):
     secondary_contact_email = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
-    # Listing support (see README "Keys and indexes"). Stored under short names (``attr_name``).
+    # Listing support (see docs/architecture.md "Keys and indexes"). Stored under short names (``attr_name``).
     # 1: eligible and not CIP-only scope, listed for every cohort
     listed_by_eligibility = NumberAttribute(default=0, attr_name="elig")
     partnered_cohorts = NumberSetAttribute(null=True, attr_name="pc")  # cohorts with an active (confirmed) partnership

@@ -34,7 +34,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -855,6 +855,41 @@ def _admin_and_stream_runs(bench_: Bench) -> tuple[list[FinanceRun], list[Migrat
     return finance, migrations
 
 
+def _sync_only(data: Any, app: Any, row_seconds: float, reps: int, out: Path, load_seconds: float) -> int:
+    """``BENCH_ONLY=sync``: the cursor rows and the full syncs alone, on the same data set (the full run takes
+    hours on a busy machine; these are the figures of the sync work)."""
+    from chalice.test import Client
+
+    t0 = time.perf_counter()
+    with Client(app, stage_name="test", project_dir=str(ROOT)) as client:
+        bench_ = Bench(data, client, row_seconds)
+        run_sync_pages(bench_, reps)
+        syncs = run_full_syncs(bench_)
+    scale = os.environ.get("BENCH_SCALE", "1")
+    lines = [
+        "# Benchmark (sync only): cursor pages and full syncs on in-process moto",
+        "",
+        f"- Command: `BENCH_ONLY=sync BENCH_SCALE={scale} make bench`; {_nproc()} CPUs, Python "
+        f"{platform.python_version()}; {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- Scale: {data.summary()}; load {load_seconds:.1f} s, measurement {time.perf_counter() - t0:.1f} s",
+        "",
+        "| Request | N | DynamoDB requests per API request (by operation) | Total | Median ms | p95 ms "
+        "| Median ms outside DynamoDB calls | Notes |",
+        "|---|---:|---|---:|---:|---:|---:|---|",
+    ]
+    lines += [
+        f"| {row.name} | {row.reps} | {row.typical()} | {row.totals()} | {row.median_ms():.1f} "
+        f"| {row.p95_ms():.1f} | {row.app_median_ms():.1f} | {row.note} |"
+        for row in bench_.rows
+    ]
+    visible = len(data.participants.by_lead_provider.get(bench_.lp, [])) if data.participants else 0
+    lines += sync_report(syncs, visible)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
 def main() -> int:
     # Warm caches for the main figures (the cold costs have rows of their own).
     os.environ["AUTH_CACHE_SECONDS"] = "3600"
@@ -865,6 +900,8 @@ def main() -> int:
     row_seconds = float(os.environ.get("BENCH_ROW_SECONDS", "20"))
     out = Path(os.environ.get("BENCH_OUT", str(RESULTS)))
     scale = Scale.factor(factor)
+    if os.environ.get("BENCH_ONLY") == "sync":
+        scale = replace(scale, declarations=0)  # the sync rows read participants only
     began = time.perf_counter()
     with mock_aws():
         fresh_tables()
@@ -880,6 +917,8 @@ def main() -> int:
 
         t0 = time.perf_counter()
         sources = feed.mark()  # the change feed records what the requests below write (see bench/feed.py)
+        if os.environ.get("BENCH_ONLY") == "sync":
+            return _sync_only(data, app_module.app, row_seconds, reps, out, load_seconds)
         with Client(app_module.app, stage_name="test", project_dir=str(ROOT)) as client:
             bench_ = Bench(data, client, row_seconds)
             facts = run_scenarios(bench_, reps, write_reps)

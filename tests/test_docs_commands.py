@@ -91,10 +91,10 @@ class Stack:
 
     port: int
     dynamodb_port: int
-    banner: str
+    banner: str = field(repr=False)
     tmp: Path
-    tokens: list[tuple[str, str]]  # (lead provider, bearer token) in banner order
-    cache: dict[str, Any] = field(default_factory=dict)
+    tokens: list[tuple[str, str]] = field(repr=False)  # (lead provider, bearer token) in banner order
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def get(self, path: str, provider: int = 0) -> Any:
         """GET an API path (with its query) as the banner's ``provider``-th lead provider."""

@@ -308,7 +308,7 @@ def test_time_to_live_exactly_where_the_model_has_a_ttl_attribute(template: dict
         else:
             assert properties["TimeToLiveSpecification"] == {"AttributeName": ttl.attr_name, "Enabled": True}
             with_ttl.append(model.Meta.table_suffix)
-    assert sorted(with_ttl) == ["change-receipts", "changes", "idempotency"]
+    assert sorted(with_ttl) == ["change-receipts", "changes", "idempotency", "rate-limits"]
 
 
 def test_streams_exactly_where_handlers_consume_them(template: dict[str, Any]) -> None:

@@ -18,6 +18,11 @@ STAGES = ("local", "test", "dev", "prod")
 # A stage whose token key is not a secret: the key only protects local demo data.
 NON_SECRET_KEY_STAGES = ("local", "test")
 LOCAL_TOKEN_KEY = "local-development-token-key-not-a-secret"
+# Rate limits (docs/rate-limits.md): requests per window per token, and per source IP for requests without a valid
+# token; windows are aligned to the epoch. Each stage sets them in .chalice/config.json.
+DEFAULT_RATE_LIMIT_PER_TOKEN = 1000
+DEFAULT_RATE_LIMIT_PER_IP = 300
+DEFAULT_RATE_LIMIT_WINDOW_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,9 @@ class Settings:
     token_key: str | None
     auth_cache_seconds: float
     reference_cache_seconds: float
+    rate_limit_per_token: int = DEFAULT_RATE_LIMIT_PER_TOKEN
+    rate_limit_per_ip: int = DEFAULT_RATE_LIMIT_PER_IP
+    rate_limit_window_seconds: int = DEFAULT_RATE_LIMIT_WINDOW_SECONDS
 
     @property
     def is_production(self) -> bool:
@@ -51,7 +59,20 @@ def _from_environment() -> Settings:
         token_key=os.environ.get("TOKEN_HMAC_KEY") or None,
         auth_cache_seconds=float(os.environ.get("AUTH_CACHE_SECONDS", "60")),
         reference_cache_seconds=float(os.environ.get("REFERENCE_CACHE_SECONDS", "60")),
+        rate_limit_per_token=_positive("RATE_LIMIT_PER_TOKEN", DEFAULT_RATE_LIMIT_PER_TOKEN),
+        rate_limit_per_ip=_positive("RATE_LIMIT_PER_IP", DEFAULT_RATE_LIMIT_PER_IP),
+        rate_limit_window_seconds=_positive("RATE_LIMIT_WINDOW_SECONDS", DEFAULT_RATE_LIMIT_WINDOW_SECONDS),
     )
+
+
+def _positive(name: str, default: int) -> int:
+    """A whole number of at least 1 from the environment (a typo must stop the start, not switch a limit off)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name}={raw!r}: expected a whole number of at least 1")
+    return int(raw)
 
 
 @lru_cache(maxsize=1)

@@ -3,7 +3,8 @@
 ``isolate_environment`` must run before anything creates an AWS client (botocore reads credentials and
 endpoints from the environment): fake credentials, no ``AWS_ENDPOINT_URL*`` (an endpoint override makes
 ``moto.mock_aws`` pass calls through to it), the ``test`` stage's table names. ``fresh_storage`` then binds
-the models to those settings and creates empty tables, inside ``mock_aws``. This module imports nothing of the
+the models to those settings and creates empty tables (and forgets what the process cached about the old ones: token
+lookups, full rate-limit windows), inside ``mock_aws``. This module imports nothing of the
 app at import time, so importing it first is safe.
 """
 
@@ -33,13 +34,14 @@ def isolate_environment(**settings: str) -> None:
 
 
 def fresh_storage() -> None:
-    """Settings re-read from the environment, the models bound to them, empty tables, a new token key.
-    Call inside ``mock_aws``."""
+    """Settings re-read from the environment, the models bound to them, empty tables, a new token key, no full
+    rate-limit windows remembered. Call inside ``mock_aws``."""
     from chalicelib import config
     from chalicelib.repositories import storage
-    from chalicelib.services import tokens
+    from chalicelib.services import rate_limits, tokens
 
     config.reset()
     storage.bind()
     storage.create_tables()
     tokens.reset_key()
+    rate_limits.clear_cache()

@@ -8,6 +8,7 @@ from localdev.fakeaws import fresh_storage, isolate_environment
 isolate_environment(AUTH_CACHE_SECONDS="0", REFERENCE_CACHE_SECONDS="0")
 
 import json  # noqa: E402
+import os  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -20,6 +21,15 @@ from tests.factories import World  # noqa: E402
 
 REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
 NOW = datetime(2024, 6, 1, 12, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def real_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``chalice.test.Client`` swaps ``os.environ`` for a copy with the stage's variables during each call and puts
+    back what it found; calls from several threads at once (the concurrency tests) leave a copy behind, and every
+    later test in the process would run with the ``test`` stage's variables (AUTH_CACHE_SECONDS=60, not the 0 set
+    here). Put the real environment back after each test."""
+    monkeypatch.setattr(os, "environ", os.environ)  # undone after the test: the object found now
 
 
 @pytest.fixture

@@ -87,14 +87,19 @@ def assert_valid(version: str, method: str, path: str, response: Any) -> dict[st
 
 def assert_valid_served(method: str, path: str, response: Any) -> dict[str, Any]:
     """``assert_valid`` against the service's own document (chalicelib/openapi/v3.json, v3 only), which also lists
-    what the service adds to the reference (the Idempotency-Key 409s and 422s). A response that carries
-    ``Idempotent-Replayed`` must have that header documented for its status."""
+    what the service adds to the reference (the Idempotency-Key 409s and 422s, the 429s). A response that carries
+    ``Idempotent-Replayed``, the RateLimit headers or ``Retry-After`` must have them documented for its status."""
     document = json.loads(SERVED.read_text())
     body = json.loads(response.body) if response.body else None
     OAS30Validator(_response_schema(document, method, path, response.status_code)).validate(body)
     assert response.headers.get("Content-Type") == "application/vnd.api+json"
     operation = document["paths"][_match_path(document, path)][method.lower()]
     documented = operation["responses"][str(response.status_code)].get("headers", {})
-    if "Idempotent-Replayed" in response.headers:
-        assert "Idempotent-Replayed" in documented, f"{method} {path} {response.status_code}: header not documented"
+    for header in DOCUMENTED_HEADERS:
+        if header in response.headers:
+            assert header in documented, f"{method} {path} {response.status_code}: {header} not documented"
     return body
+
+
+# Headers the service adds to the reference's responses: present in a response, they must be documented for its status.
+DOCUMENTED_HEADERS = ("Idempotent-Replayed", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After")

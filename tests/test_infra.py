@@ -308,7 +308,7 @@ def test_time_to_live_exactly_where_the_model_has_a_ttl_attribute(template: dict
         else:
             assert properties["TimeToLiveSpecification"] == {"AttributeName": ttl.attr_name, "Enabled": True}
             with_ttl.append(model.Meta.table_suffix)
-    assert sorted(with_ttl) == ["change-receipts", "changes", "idempotency"]
+    assert sorted(with_ttl) == ["change-receipts", "changes", "idempotency", "rate-limits"]
 
 
 def test_streams_exactly_where_handlers_consume_them(template: dict[str, Any]) -> None:
@@ -527,6 +527,8 @@ def test_change_feed_tables_expire_their_items(template: dict[str, Any]) -> None
     for model in (ChangeItem, ChangeReceipt):
         properties = template["Resources"][table_logical_id(template, model)]["Properties"]
         assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    with_ttl = [lid for lid, r in table_resources(template).items() if "TimeToLiveSpecification" in r["Properties"]]
+    assert {table_logical_id(template, m) for m in (ChangeItem, ChangeReceipt)} <= set(with_ttl)
 
 
 def test_change_feed_dead_letter_queue_is_the_one_the_replay_reads(template: dict[str, Any]) -> None:

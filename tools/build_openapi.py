@@ -7,8 +7,9 @@ application/vnd.api+json, error lists are named ``errors``, 404 bodies are
 ``{"error": ...}``, nullable enums admit null, and the 400 responses are
 documented. Every POST and PUT also documents the Idempotency-Key header, the
 Idempotent-Replayed response header and the 409/422 it adds (docs/idempotency.md); every list, page[cursor]
-and links.next. The endpoints this service adds (the change feed) come from ``own_operations``. Run it after
-implementing an endpoint: `python tools/build_openapi.py`.
+and links.next; every operation the 429 and every response the RateLimit headers (docs/rate-limits.md). The
+endpoints this service adds (the change feed) come from ``own_operations``. Run it after implementing an
+endpoint: `python tools/build_openapi.py`.
 """
 
 from __future__ import annotations
@@ -235,6 +236,7 @@ def build(reference: dict) -> dict:
     own_paths, own_schemas = own_operations()
     paths.update(own_paths)
     components["schemas"].update(own_schemas)
+    _rate_limits(paths, components)
     document = {
         "openapi": reference["openapi"],
         "info": {
@@ -284,6 +286,45 @@ def _reference_paths(reference: dict) -> dict:
                 _idempotency(operation)
             paths[path][method] = operation
     return paths
+
+
+# --------------------------------------------------------------------------- rate limits (docs/rate-limits.md)
+
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": (
+        "RateLimitLimit",
+        "Requests allowed in the current window: per token (1000 per 5 minutes), or per address for requests "
+        "without a valid token (300 per 5 minutes). Absent only if the limiter could not count the request.",
+    ),
+    "RateLimit-Remaining": ("RateLimitRemaining", "Requests left in the current window."),
+    "RateLimit-Reset": ("RateLimitReset", "Seconds until the current window ends and a new one starts."),
+}
+RETRY_AFTER = ("RetryAfter", "Seconds to wait before retrying: until the current window ends.")
+
+
+def _header(description: str) -> dict:
+    return {"description": description, "schema": {"type": "integer", "minimum": 0}}
+
+
+def _rate_limits(paths: dict, components: dict) -> None:
+    """Every operation may answer 429 (with Retry-After), and every response carries the RateLimit headers."""
+    headers = components.setdefault("headers", {})
+    for name, description in RATE_LIMIT_HEADERS.values():
+        headers[name] = _header(description)
+    headers[RETRY_AFTER[0]] = _header(RETRY_AFTER[1])
+    limit_headers = {
+        header: {"$ref": f"#/components/headers/{name}"} for header, (name, _) in RATE_LIMIT_HEADERS.items()
+    }
+    for operations in paths.values():
+        for operation in operations.values():
+            responses = operation["responses"]
+            responses["429"] = _errors_response(
+                "Too many requests: this token's window (or, without a valid token, this address's) is full; retry "
+                "after Retry-After seconds"
+            )
+            responses["429"]["headers"] = {"Retry-After": {"$ref": f"#/components/headers/{RETRY_AFTER[0]}"}}
+            for response in responses.values():
+                response.setdefault("headers", {}).update(limit_headers)
 
 
 # --------------------------------------------------------------------------- our own operations (not in the reference)

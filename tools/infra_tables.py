@@ -79,6 +79,9 @@ DEDICATED_TABLES: dict[str, tuple[str, tuple[str, ...], list[str]]] = {
         ("ApiHandlerRole",),
         ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
     ),
+    # Rate-limit counters (docs/rate-limits.md): only the API, one conditional UpdateItem per request through the
+    # botocore client (chalicelib/repositories/rate_limits.py: no DescribeTable, no read).
+    "rate-limits": ("RateLimitCounters", ("ApiHandlerRole",), ["dynamodb:UpdateItem"]),
 }
 ROLE_TABLES: dict[str, str | tuple[str, ...]] = {
     "ApiHandlerRole": ALL_TABLES,

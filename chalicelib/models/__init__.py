@@ -14,7 +14,8 @@ from chalicelib.models.partnerships import Partnership
 from chalicelib.models.tokens import ApiToken
 from chalicelib.models.events import Event
 from chalicelib.models.idempotency import IdempotencyRecord
-from chalicelib.models import changes as _changes  # noqa: F401 - registers the change-feed tables (last: newest)
+from chalicelib.models import changes as _changes  # noqa: F401 - registers the change-feed tables
+from chalicelib.models.rate_limits import RateLimitCounter  # last: newest
 
 # isort: on
 
@@ -30,6 +31,7 @@ __all__ = [
     "MentorCallOffContract",
     "Partnership",
     "ProviderRelationship",
+    "RateLimitCounter",
     "Schedule",
     "School",
     "SchoolCohort",

@@ -124,9 +124,14 @@ def _refs(node: object, found: set[str]) -> None:
 
 
 def _nullable_enums(node: object) -> None:
+    """Null made explicit where the reference marks an enum, or an ``anyOf`` wrapper (v3 withdrawal, deferral,
+    transfer leaving/joining), nullable without allowing null: under OAS 3.0.3 ``nullable`` without a ``type`` is
+    ignored, and the real API sends null there (tests/openapi.py does the same to the reference)."""
     if isinstance(node, dict):
         if node.get("nullable") and isinstance(node.get("enum"), list) and None not in node["enum"]:
             node["enum"].append(None)
+        if node.get("nullable") and isinstance(node.get("anyOf"), list) and {"enum": [None]} not in node["anyOf"]:
+            node["anyOf"].append({"enum": [None]})
         for value in node.values():
             _nullable_enums(value)
     elif isinstance(node, list):

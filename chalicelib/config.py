@@ -30,6 +30,7 @@ class Settings:
     token_key: str | None
     auth_cache_seconds: float
     reference_cache_seconds: float
+    audit_retention_days: int = 90  # how long the API request audit trail keeps a request (DynamoDB TTL)
 
     @property
     def is_production(self) -> bool:
@@ -51,6 +52,7 @@ def _from_environment() -> Settings:
         token_key=os.environ.get("TOKEN_HMAC_KEY") or None,
         auth_cache_seconds=float(os.environ.get("AUTH_CACHE_SECONDS", "60")),
         reference_cache_seconds=float(os.environ.get("REFERENCE_CACHE_SECONDS", "60")),
+        audit_retention_days=int(os.environ.get("AUDIT_RETENTION_DAYS", "90")),
     )
 
 

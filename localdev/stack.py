@@ -365,6 +365,19 @@ class ApiServer:
         self._server.server.server_close()
 
 
+def _start_log_shipper(app: Any) -> Any:
+    """The API's audit lines to ``record_api_requests``, as the log subscription does on AWS (``localdev.logship``);
+    the structured lines go to stderr (stdout has the banner), EMF metrics nowhere."""
+    import sys
+
+    from localdev.logship import LogShipper, quiet
+
+    quiet(sys.stderr)
+    shipper = LogShipper(app)
+    shipper.start()
+    return shipper
+
+
 @dataclass
 class Stack:
     """Everything ``python -m localdev`` runs, started in order and stopped in reverse."""
@@ -379,6 +392,7 @@ class Stack:
     api: ApiServer | None = None
     poller: Any = None
     scheduler: Any = None
+    shipper: Any = None
     demo_result: Any = None
     drained: int = 0
     feed_after_demo: bool = False  # the change feed started after the demo data (it has none of its records)
@@ -431,6 +445,7 @@ class Stack:
         self.poller.start()
         self.scheduler = Scheduler(self.app, region=region)
         self.scheduler.start()
+        self.shipper = _start_log_shipper(self.app)
         self.api.start()
         self.timings["ready"] = time.monotonic() - began
 
@@ -440,11 +455,11 @@ class Stack:
             with contextlib.suppress(Exception):
                 self.api.stop()
             self.api = None
-        for part in (self.scheduler, self.poller):
+        for part in (self.shipper, self.scheduler, self.poller):  # the shipper first: its last batch needs moto
             if part is not None:
                 with contextlib.suppress(Exception):
                     part.stop()
-        self.scheduler = self.poller = None
+        self.shipper = self.scheduler = self.poller = None
         if self.moto is not None:
             with contextlib.suppress(Exception):
                 self.moto.stop()

@@ -32,7 +32,18 @@ NAMESPACE = "EcfLeadProviderApi"
 COUNT = "Count"
 MILLISECONDS = "Milliseconds"
 
-logger = Logger(service=SERVICE, use_rfc3339=True, stream=sys.stdout)
+
+class _Stdout:
+    """Whatever ``sys.stdout`` is when a line is written (Lambda's never changes; a test's capture does)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+logger = Logger(service=SERVICE, use_rfc3339=True, stream=_Stdout())  # type: ignore[arg-type]  # a text stream
 logging.getLogger(SERVICE).propagate = False  # written once, by Powertools' handler (and any the local stack adds)
 
 

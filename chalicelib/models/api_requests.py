@@ -43,7 +43,7 @@ class ApiRequestItem(BaseModel):
     method = UnicodeAttribute()
     path = UnicodeAttribute()
     route = UnicodeAttribute()
-    query = JSONAttribute(null=True)
+    query_params = JSONAttribute(null=True, attr_name="query")  # not ``query``: that is Model.query
     headers = JSONAttribute(null=True)
     request_body = UnicodeAttribute(null=True)
     request_body_truncated = BooleanAttribute(null=True)

@@ -45,7 +45,7 @@ def subscription_event(
             for timestamp, message in messages
         ],
     }
-    data = base64.b64encode(gzip.compress(json.dumps(payload).encode())).decode()
+    data = base64.b64encode(gzip.compress(json.dumps(payload).encode(), mtime=0)).decode()
     return {"awslogs": {"data": data}}
 
 
@@ -91,6 +91,7 @@ class LogShipper:
         self._logger = logging.getLogger(telemetry.SERVICE)
         self._collector = _Collector(self.lines, AUDIT_MESSAGE, telemetry.logger.registered_formatter)
         self._pending: list[tuple[int, str]] = []
+        self._event: dict[str, Any] | None = None  # the pending batch's event, sent again as it was if it failed
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.delivered = 0
@@ -106,18 +107,20 @@ class LogShipper:
         self._logger.removeHandler(self._collector)
 
     def ship_once(self) -> int:
-        """Deliver one batch of what was collected (the same batch again if the last attempt failed); the lines
+        """Deliver one batch of what was collected (the same event again if the last attempt failed); the lines
         delivered (0 when nothing was waiting). Raises what the function raised."""
-        while len(self._pending) < MAX_BATCH:
-            try:
-                self._pending.append(self.lines.get_nowait())
-            except queue.Empty:
-                break
-        if not self._pending:
-            return 0
+        if self._event is None:
+            while len(self._pending) < MAX_BATCH:
+                try:
+                    self._pending.append(self.lines.get_nowait())
+                except queue.Empty:
+                    break
+            if not self._pending:
+                return 0
+            self._event = subscription_event(self._pending)
         handler = self.app.handler_map[self.handler_name]
-        handler(subscription_event(self._pending), self.context_factory(self.handler_name))
-        shipped, self._pending = len(self._pending), []
+        handler(self._event, self.context_factory(self.handler_name))
+        shipped, self._pending, self._event = len(self._pending), [], None
         self.delivered += shipped
         return shipped
 

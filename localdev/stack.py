@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, MutableMapping
@@ -366,13 +367,9 @@ class ApiServer:
 
 
 def _start_log_shipper(app: Any) -> Any:
-    """The API's audit lines to ``record_api_requests``, as the log subscription does on AWS (``localdev.logship``);
-    the structured lines go to stderr (stdout has the banner), EMF metrics nowhere."""
-    import sys
+    """The API's audit lines to ``record_api_requests``, as the log subscription does on AWS (``localdev.logship``)."""
+    from localdev.logship import LogShipper
 
-    from localdev.logship import LogShipper, quiet
-
-    quiet(sys.stderr)
     shipper = LogShipper(app)
     shipper.start()
     return shipper
@@ -407,6 +404,9 @@ class Stack:
         self.moto = MotoServer(self.dynamodb_port)
         self.moto.start()
         self.app, chalice_config = load_app()
+        from localdev.logship import quiet
+
+        quiet(sys.stderr)  # the app's structured lines to stderr (stdout has the banner), EMF metrics nowhere
         self.api = ApiServer(self.app, chalice_config, self.port)  # bind early: fail before loading data
         prepare_tables()
         self.timings["startup"] = time.monotonic() - began

@@ -7,7 +7,8 @@ application/vnd.api+json, error lists are named ``errors``, 404 bodies are
 ``{"error": ...}``, nullable enums admit null, and the 400 responses are
 documented. Every POST and PUT also documents the Idempotency-Key header, the
 Idempotent-Replayed response header and the 409/422 it adds (docs/idempotency.md); every list, page[cursor]
-and links.next. The endpoints this service adds (the change feed) come from ``own_operations``. Run it after
+and links.next; every response the X-Request-Id header, and every operation the 500 that quotes it
+(docs/observability.md). The endpoints this service adds (the change feed) come from ``own_operations``. Run it after
 implementing an endpoint: `python tools/build_openapi.py`.
 """
 
@@ -111,6 +112,35 @@ def _idempotency(operation: dict) -> None:
             }
 
 
+REQUEST_ID = {
+    "description": "This request's id (also in a 500 body, and the id of its audit record): quote it to DfE support",
+    "schema": {"type": "string", "example": "c6af9ac6-7b61-11e6-9a41-93e8d7a1b2c3"},
+}
+INTERNAL_ERROR = {
+    "type": "object",
+    "required": ["error", "request_id"],
+    "properties": {
+        "error": {"type": "string", "enum": ["Internal server error"]},
+        "request_id": {"type": "string", "description": "This request's id, as in the X-Request-Id header"},
+    },
+}
+
+
+def _request_ids(paths: dict, components: dict) -> None:
+    """The X-Request-Id header on every response, and the 500 every operation may answer with the request's id in
+    its body (docs/observability.md)."""
+    components.setdefault("headers", {})["RequestId"] = REQUEST_ID
+    components["schemas"]["InternalServerError"] = INTERNAL_ERROR
+    for operations in paths.values():
+        for operation in operations.values():
+            operation["responses"]["500"] = {
+                "description": "Internal server error: quote the request_id (or the X-Request-Id header) to DfE",
+                "content": {JSONAPI: {"schema": {"$ref": "#/components/schemas/InternalServerError"}}},
+            }
+            for response in operation["responses"].values():
+                response.setdefault("headers", {})["X-Request-Id"] = {"$ref": "#/components/headers/RequestId"}
+
+
 def _refs(node: object, found: set[str]) -> None:
     if isinstance(node, dict):
         ref = node.get("$ref")
@@ -205,6 +235,7 @@ def build(reference: dict) -> dict:
     own_paths, own_schemas = own_operations()
     paths.update(own_paths)
     components["schemas"].update(own_schemas)
+    _request_ids(paths, components)
     document = {
         "openapi": reference["openapi"],
         "info": {

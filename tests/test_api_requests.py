@@ -103,6 +103,7 @@ def test_a_batch_delivered_three_times_is_one_item_per_request(world: Any, clien
     assert [line["counts"] for line in invocations] == [{"ApiRequestsRecorded": 30, "LogLinesSkipped": 2}] * 3
     assert all(line["handler"] == RECORD_API_REQUESTS and line["outcome"] == "ok" for line in invocations)
     assert all(line["dynamodb_requests"] == 2 for line in invocations)  # BatchWriteItem: 25 items a request
+    assert len({line["request_id"] for line in invocations}) == 3  # each invocation's own Lambda request id
 
 
 def test_a_control_message_records_nothing(client: Any) -> None:

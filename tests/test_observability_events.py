@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -47,18 +49,22 @@ def only_invocation(logs: Captured) -> tuple[dict[str, Any], dict[str, tuple[flo
 
 
 def test_a_stream_batch_line_and_metrics(school: dict[str, Any], client: Any, logs: Captured) -> None:
+    import app as app_module
     from bench.counting import count_requests
+
+    app = app_module.app
 
     s = school
     record = report(s)
     new = Partnership.get(record.id).serialize()
     other = {**new, "id": {"S": "not-a-partnership"}, "relationship": {"BOOL": True}}  # a relationship row: ignored
+    handler = app.handler_map[PARTNERSHIPS_STREAM_HANDLER]  # Lambda's entry point, with a context we know
+    context = SimpleNamespace(aws_request_id="5f0e9d2c-lambda-invocation", function_name=PARTNERSHIPS_STREAM_HANDLER)
     with count_requests() as counts:
-        client.lambda_.invoke(
-            PARTNERSHIPS_STREAM_HANDLER, stream_event([("INSERT", None, new), ("INSERT", None, other)])
-        )
+        handler(stream_event([("INSERT", None, new), ("INSERT", None, other)]), context)
     line, metrics, dimensions = only_invocation(logs)
     assert (line["message"], line["level"], line["service"]) == ("invocation", "INFO", "ecf-lp-api")
+    assert line["request_id"] == "5f0e9d2c-lambda-invocation"  # the id on Lambda's own START/END/REPORT lines
     assert (line["handler"], line["records"], line["outcome"]) == (PARTNERSHIPS_STREAM_HANDLER, 2, "ok")
     assert line["counts"] == {"MigrationsRun": len(s["people"])}  # the school's 5 participants moved in
     assert line["dynamodb_requests"] == counts.total > 0
@@ -96,6 +102,7 @@ def test_a_failed_batch_is_logged_counted_and_raised(
         client.lambda_.invoke(PARTNERSHIPS_STREAM_HANDLER, stream_event([("INSERT", None, new)]))
     line, metrics, _ = only_invocation(logs)
     assert (line["outcome"], line["level"], line["records"]) == ("error", "ERROR", 1)
+    assert uuid.UUID(line["request_id"])
     assert line["exception_name"] == "RuntimeError"
     assert "DynamoDB is away" in line["exception"]
     assert line["counts"] == {}
@@ -111,6 +118,7 @@ def test_a_schedule_line_and_metrics(school: dict[str, Any], client: Any, logs: 
     client.lambda_.invoke(RECONCILE_SCHEDULE, event)
     line, metrics, dimensions = only_invocation(logs)
     assert (line["handler"], line["outcome"]) == (RECONCILE_SCHEDULE, "ok")
+    assert uuid.UUID(line["request_id"])  # the Lambda context's aws_request_id (chalice.test makes a UUID)
     assert "records" not in line  # not a stream batch
     assert line["counts"] == {"MigrationsRun": 5, "MigrationsReconciled": 1}
     assert "StreamBatchFailures" not in metrics

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -42,8 +43,16 @@ class Env:
 
 
 @pytest.fixture
-def env(world: Any, client: Any) -> Env:
-    return Env(world, client)
+def env(world: Any, client: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
+    """The lines' DynamoDB counts assume every token lookup reaches the table: the token cache off and empty, whatever
+    an earlier test in this process left in the settings or the cache (conftest turns it off through the
+    environment, which settings computed inside a ``chalice.test`` call read with the stage's own value)."""
+    from chalicelib import config
+
+    monkeypatch.setattr(config, "_override", [replace(config.current(), auth_cache_seconds=0)])
+    tokens.clear_cache()
+    yield Env(world, client)
+    tokens.clear_cache()
 
 
 @pytest.fixture

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
 
+    from localdev.apiserver import ApiServer
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 STAGE = "local"
@@ -341,31 +343,6 @@ def load_app(project_dir: Path = PROJECT_DIR) -> tuple[Any, Any]:
     return config.chalice_app, config
 
 
-class ApiServer:
-    """chalice local's HTTP server (no autoreload, so no worker process) in a thread."""
-
-    def __init__(self, app: Any, config: Any, port: int, host: str = HOST) -> None:
-        from chalice.deploy.validate import validate_routes  # what chalice.cli re-exports
-        from chalice.local import create_local_server
-
-        validate_routes(app.routes)
-        try:
-            self._server = create_local_server(app, config, host, port)  # binds here
-        except OSError as error:
-            raise PortInUse(port, "PORT") from error
-        self.url = f"http://{host}:{port}"
-        self._thread = threading.Thread(target=self._server.server.serve_forever, name="api-server", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join(10)
-        self._server.server.server_close()
-
-
 def _start_log_shipper(app: Any) -> Any:
     """The API's audit lines to ``record_api_requests``, as the log subscription does on AWS (``localdev.logship``)."""
     from localdev.logship import LogShipper
@@ -404,6 +381,7 @@ class Stack:
         self.moto = MotoServer(self.dynamodb_port)
         self.moto.start()
         self.app, chalice_config = load_app()
+        from localdev.apiserver import ApiServer
         from localdev.logship import quiet
 
         quiet(sys.stderr)  # the app's structured lines to stderr (stdout has the banner), EMF metrics nowhere

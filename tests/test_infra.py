@@ -625,12 +625,20 @@ def test_scheduled_function_errors_alarm(template: dict[str, Any], function_id: 
 
 
 def test_missing_route_is_a_json_api_404(template: dict[str, Any]) -> None:
+    """API Gateway answers a path no route matches with MISSING_AUTHENTICATION_TOKEN (by default a 403): here the real
+    service's 404, the body the app's own 404 sends (docs/reference/ecf-domain.md 2.1), as the local server does
+    (localdev/apiserver.py, tests/test_localdev_server.py)."""
+    from chalicelib.api.http import not_found
+    from chalicelib.domain import messages as m
+
     responses = template["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
     missing = responses["MISSING_AUTHENTICATION_TOKEN"]
     assert missing["StatusCode"] == "404"
     assert missing["ResponseParameters"]["Headers"]["Content-Type"] == "'application/vnd.api+json'"
+    assert set(missing["ResponseTemplates"]) == {"application/json", "application/vnd.api+json"}
     for body in missing["ResponseTemplates"].values():
-        assert json.loads(body) == {"error": "Resource not Found"}
+        assert json.loads(body) == {"error": "Resource not Found"} == {"error": m.NOT_FOUND}
+        assert body == not_found().body
 
 
 # --------------------------------------------------------------------------- chalice package + merge
@@ -659,6 +667,11 @@ def test_chalice_package_with_merge_template(tmp_path: Path, template: dict[str,
     for lid, resource in packaged["Resources"].items():
         assert "Type" in resource, f"{lid}: merge target missing from chalice package output"
     assert packaged["Parameters"]["Stage"]["Default"] == "dev"
+    # Merged onto the API chalice generates (a deep merge: its other properties stay).
+    api = packaged["Resources"]["RestAPI"]
+    assert api["Type"] == "AWS::Serverless::Api"
+    assert "DefinitionBody" in api["Properties"]  # SAM adds the Gateway Responses to this inline definition
+    assert api["Properties"]["GatewayResponses"] == template["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
 
     check_stream_event_sources(packaged, template)
     check_schedule_event_sources(packaged)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -415,6 +416,7 @@ def test_python_m_localdev_serves_the_api_and_stops_cleanly(tmp_path: Path) -> N
             assert PARTNERSHIPS_STREAM_HANDLER in text
             _assert_get_is_recorded(text, port, dynamodb_port)
             assert not [line for line in output if line.startswith("{")], "structured lines go to stderr"
+            _assert_unknown_route_is_a_404(port)
 
             feed_token, latest = _feed_end(text)
 
@@ -475,6 +477,16 @@ def _assert_get_is_recorded(banner: str, port: int, dynamodb_port: int) -> None:
             return
         assert time.monotonic() < deadline, f"{request_id} not in ecf-admin api-requests list: {done.stdout}"
         time.sleep(0.5)
+
+
+def _assert_unknown_route_is_a_404(port: int) -> None:
+    """The deployed API's 404 for a path no route matches (localdev/apiserver.py; tests/test_localdev_server.py)."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v3/no-such-resource", headers={"Authorization": "x"})
+    with pytest.raises(urllib.error.HTTPError) as answered:
+        urllib.request.urlopen(request, timeout=10)
+    assert answered.value.code == 404
+    assert answered.value.headers["Content-Type"] == "application/vnd.api+json"
+    assert json.load(answered.value) == {"error": "Resource not Found"}
 
 
 def _feed_end(banner: str) -> tuple[str, str]:

@@ -6,16 +6,19 @@ from chalicelib.api import (
     delivery_partners,
     docs,
     exports,
+    observability,
     participants,
     partnerships,
     schools,
     unfunded_mentors,
 )
 from chalicelib.api.application import Application
-from chalicelib.events import handlers
+from chalicelib.events import api_requests, handlers
 
 app = Application(app_name="ecf-lp-api")
 app.experimental_feature_flags.update({"BLUEPRINTS"})
+# Outermost first: request ids, the 500 body, the log line (the audit record) and metrics of every request.
+app.register_middleware(observability.middleware, "http")
 
 for blueprint in (
     schools.bp,
@@ -31,3 +34,4 @@ for blueprint in (
     app.register_blueprint(blueprint)
 
 handlers.register(app)
+api_requests.register(app)

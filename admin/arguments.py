@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 
 from admin import texts
+from chalicelib.domain.api_requests import StatusRange, status_range
+from chalicelib.domain.clock import parse_timestamp
 
 YEAR_DIGITS = 4
 
@@ -61,3 +64,27 @@ def count(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(texts.NOT_A_COUNT.format(text=text))
     return int(text)
+
+
+_AGE = re.compile(r"^(\d{1,6})([mhd])$")
+_AGE_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def since(text: str) -> datetime | timedelta:
+    """``--since``: a time (RFC 3339, or a date: midnight UTC), or an age (``30m``, ``6h``, ``2d``) before now."""
+    text = text.strip()
+    age = _AGE.match(text.lower())
+    if age:
+        return timedelta(**{_AGE_UNITS[age.group(2)]: int(age.group(1))})
+    parsed = parse_timestamp(text)
+    if parsed is None:
+        raise argparse.ArgumentTypeError(texts.NOT_A_SINCE.format(text=text))
+    return parsed
+
+
+def status(text: str) -> StatusRange:
+    """``--status``: ``422`` or ``4xx``."""
+    parsed = status_range(text)
+    if parsed is None:
+        raise argparse.ArgumentTypeError(texts.NOT_A_STATUS.format(text=text))
+    return parsed

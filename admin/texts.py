@@ -116,7 +116,7 @@ def examples(*lines: str) -> str:
 
 DESCRIPTION = (
     "Admin commands for the ECF Lead Provider API: imports, providers, tokens, schools, challenges,\n"
-    "participants, finance, the change feed."
+    "participants, finance, the change feed, the API request audit trail."
 )
 EXIT_STATUS = "Exit status: 0 success, 1 error (bad data, not found, AWS unreachable), 2 bad arguments."
 PROGRAM_EXAMPLES = examples(
@@ -297,3 +297,51 @@ NO_FAILED_BATCHES = "No failed batches waiting in {queue}."
 REPLAYED = "Replayed {replayed} of {total} failed batch(es) from {queue}; {appended} change(s) appended."
 KEPT_ON_QUEUE = "Kept on the queue (they come back after {seconds}s for the next run):"
 NOT_A_COUNT = "{text!r} is not a positive whole number"
+
+# --------------------------------------------------------------------------- API request audit trail
+
+API_REQUESTS = (
+    "the API request audit trail: every /api/ request, recorded from the API's log lines (kept "
+    "AUDIT_RETENTION_DAYS, default 90)"
+)
+API_REQUESTS_EXAMPLE = examples(
+    "api-requests list --lead-provider 'Ambition Institute' --status 4xx --since 1d",
+    "api-requests show 8f1b2c3d-4e5f-4a6b-9c8d-7e6f5a4b3c2d",
+)
+API_REQUESTS_LIST = (
+    "a lead provider's recorded requests, newest first: time, request id, method, path, status, duration "
+    "(ms). Filters apply together."
+)
+HELP_API_LEAD_PROVIDER = "the lead provider whose requests to list (its name)"
+HELP_SINCE = (
+    "only requests at or after this time: RFC 3339 (2025-06-01T09:00:00Z), a date (2025-06-01, midnight UTC) or "
+    "an age (30m, 6h, 2d)"
+)
+HELP_STATUS = "only this status (422) or class of statuses (4xx, 5xx)"
+HELP_PATH_PREFIX = "only paths that start with this (/api/v3/participant-declarations)"
+HELP_LIMIT = "at most this many requests (default: 50)"
+API_REQUESTS_LIST_EXAMPLE = examples(
+    "api-requests list --lead-provider 'Ambition Institute'",
+    "api-requests list --lead-provider 'Ambition Institute' --status 422 --path /api/v3/participant-declarations",
+    "api-requests list --lead-provider Capita --since 2025-06-01T09:00:00Z --status 5xx --json",
+)
+API_REQUESTS_SHOW = (
+    "one recorded request: every field, the headers kept, the request body of a write and the response body of an "
+    "error, pretty-printed"
+)
+HELP_REQUEST_ID = "the request id (the X-Request-Id response header, or the request_id of a 500 body)"
+API_REQUESTS_SHOW_EXAMPLE = examples("api-requests show 8f1b2c3d-4e5f-4a6b-9c8d-7e6f5a4b3c2d")
+NO_API_REQUESTS = "No recorded requests of {name} match."
+NO_API_REQUEST = (
+    "No recorded request with id {id} (records are kept for AUDIT_RETENTION_DAYS, and arrive within about a "
+    "minute of the request)"
+)
+API_REQUESTS_OF = "Requests of {name}, newest first"
+API_REQUEST_HEADING = "Request {id}"
+REQUEST_HEADERS_HEADING = "Request headers (whitelist; never Authorization)"
+QUERY_HEADING = "Query"
+REQUEST_BODY_HEADING = "Request body"
+RESPONSE_BODY_HEADING = "Response body"
+TRUNCATED_NOTE = "(cut at {limit} bytes)"
+NOT_A_SINCE = "{text!r} is not a time (RFC 3339, YYYY-MM-DD, or an age such as 30m, 6h, 2d)"
+NOT_A_STATUS = "{text!r} is not a status (a code such as 422, or a class such as 4xx)"

@@ -38,6 +38,7 @@ class Settings:
     rate_limit_per_token: int = DEFAULT_RATE_LIMIT_PER_TOKEN
     rate_limit_per_ip: int = DEFAULT_RATE_LIMIT_PER_IP
     rate_limit_window_seconds: int = DEFAULT_RATE_LIMIT_WINDOW_SECONDS
+    audit_retention_days: int = 90  # how long the API request audit trail keeps a request (DynamoDB TTL)
 
     @property
     def is_production(self) -> bool:
@@ -62,6 +63,7 @@ def _from_environment() -> Settings:
         rate_limit_per_token=_positive("RATE_LIMIT_PER_TOKEN", DEFAULT_RATE_LIMIT_PER_TOKEN),
         rate_limit_per_ip=_positive("RATE_LIMIT_PER_IP", DEFAULT_RATE_LIMIT_PER_IP),
         rate_limit_window_seconds=_positive("RATE_LIMIT_WINDOW_SECONDS", DEFAULT_RATE_LIMIT_WINDOW_SECONDS),
+        audit_retention_days=int(os.environ.get("AUDIT_RETENTION_DAYS", "90")),
     )
 
 

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, MutableMapping
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
+
+    from localdev.apiserver import ApiServer
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -340,29 +343,13 @@ def load_app(project_dir: Path = PROJECT_DIR) -> tuple[Any, Any]:
     return config.chalice_app, config
 
 
-class ApiServer:
-    """chalice local's HTTP server (no autoreload, so no worker process) in a thread."""
+def _start_log_shipper(app: Any) -> Any:
+    """The API's audit lines to ``record_api_requests``, as the log subscription does on AWS (``localdev.logship``)."""
+    from localdev.logship import LogShipper
 
-    def __init__(self, app: Any, config: Any, port: int, host: str = HOST) -> None:
-        from chalice.deploy.validate import validate_routes  # what chalice.cli re-exports
-        from chalice.local import create_local_server
-
-        validate_routes(app.routes)
-        try:
-            self._server = create_local_server(app, config, host, port)  # binds here
-        except OSError as error:
-            raise PortInUse(port, "PORT") from error
-        self.url = f"http://{host}:{port}"
-        self._thread = threading.Thread(target=self._server.server.serve_forever, name="api-server", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join(10)
-        self._server.server.server_close()
+    shipper = LogShipper(app)
+    shipper.start()
+    return shipper
 
 
 @dataclass
@@ -379,6 +366,7 @@ class Stack:
     api: ApiServer | None = None
     poller: Any = None
     scheduler: Any = None
+    shipper: Any = None
     demo_result: Any = None
     drained: int = 0
     feed_after_demo: bool = False  # the change feed started after the demo data (it has none of its records)
@@ -393,6 +381,10 @@ class Stack:
         self.moto = MotoServer(self.dynamodb_port)
         self.moto.start()
         self.app, chalice_config = load_app()
+        from localdev.apiserver import ApiServer
+        from localdev.logship import quiet
+
+        quiet(sys.stderr)  # the app's structured lines to stderr (stdout has the banner), EMF metrics nowhere
         self.api = ApiServer(self.app, chalice_config, self.port)  # bind early: fail before loading data
         prepare_tables()
         self.timings["startup"] = time.monotonic() - began
@@ -431,6 +423,7 @@ class Stack:
         self.poller.start()
         self.scheduler = Scheduler(self.app, region=region)
         self.scheduler.start()
+        self.shipper = _start_log_shipper(self.app)
         self.api.start()
         self.timings["ready"] = time.monotonic() - began
 
@@ -440,11 +433,11 @@ class Stack:
             with contextlib.suppress(Exception):
                 self.api.stop()
             self.api = None
-        for part in (self.scheduler, self.poller):
+        for part in (self.shipper, self.scheduler, self.poller):  # the shipper first: its last batch needs moto
             if part is not None:
                 with contextlib.suppress(Exception):
                     part.stop()
-        self.scheduler = self.poller = None
+        self.shipper = self.scheduler = self.poller = None
         if self.moto is not None:
             with contextlib.suppress(Exception):
                 self.moto.stop()

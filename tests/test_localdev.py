@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -413,15 +414,9 @@ def test_python_m_localdev_serves_the_api_and_stops_cleanly(tmp_path: Path) -> N
             assert f"http://127.0.0.1:{port}" in text
             assert f"http://127.0.0.1:{dynamodb_port}" in text
             assert PARTNERSHIPS_STREAM_HANDLER in text
-            token = re.search(r'Bearer ([A-Za-z0-9_-]+)"', text).group(1)  # type: ignore[union-attr]
-
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{port}/api/v3/schools/ecf?filter[cohort]=2024&page[per_page]=5",
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            with urllib.request.urlopen(request, timeout=10) as response:
-                assert response.status == 200
-                assert len(json.load(response)["data"]) == 5
+            _assert_get_is_recorded(text, port, dynamodb_port)
+            assert not [line for line in output if line.startswith("{")], "structured lines go to stderr"
+            _assert_unknown_route_is_a_404(port)
 
             feed_token, latest = _feed_end(text)
 
@@ -457,6 +452,41 @@ def test_python_m_localdev_serves_the_api_and_stops_cleanly(tmp_path: Path) -> N
     assert code == 0, (tmp_path / "stderr.log").read_text()
     assert not listening(port)
     assert not listening(dynamodb_port)
+
+
+def _assert_get_is_recorded(banner: str, port: int, dynamodb_port: int) -> None:
+    """The banner's first token lists schools; the request reaches the audit trail (the stack ships its own log
+    lines) and ``ecf-admin api-requests list`` shows it."""
+    token = re.search(r'Bearer ([A-Za-z0-9_-]+)"', banner).group(1)  # type: ignore[union-attr]
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v3/schools/ecf?filter[cohort]=2024&page[per_page]=5",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        assert len(json.load(response)["data"]) == 5
+        request_id = response.headers["X-Request-Id"]
+    lead_provider = re.search(r"Try it \((.+)\):", banner).group(1)  # type: ignore[union-attr]
+    command = [sys.executable, "-m", "admin", "api-requests", "list", "--lead-provider", lead_provider, "--json"]
+    deadline = time.monotonic() + 10
+    while True:
+        done = subprocess.run(command, cwd=PROJECT_DIR, env=_environment(port, dynamodb_port), capture_output=True,
+                              text=True, timeout=60, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        if request_id in [row["request_id"] for row in json.loads(done.stdout)["requests"]]:
+            return
+        assert time.monotonic() < deadline, f"{request_id} not in ecf-admin api-requests list: {done.stdout}"
+        time.sleep(0.5)
+
+
+def _assert_unknown_route_is_a_404(port: int) -> None:
+    """The deployed API's 404 for a path no route matches (localdev/apiserver.py; tests/test_localdev_server.py)."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v3/no-such-resource", headers={"Authorization": "x"})
+    with pytest.raises(urllib.error.HTTPError) as answered:
+        urllib.request.urlopen(request, timeout=10)
+    assert answered.value.code == 404
+    assert answered.value.headers["Content-Type"] == "application/vnd.api+json"
+    assert json.load(answered.value) == {"error": "Resource not Found"}
 
 
 def _feed_end(banner: str) -> tuple[str, str]:

@@ -102,10 +102,10 @@ def test_reconcile_finishes_a_migration_the_stream_missed(school_with_participan
     record = partnership_service.create_partnership(
         s["lp"].id, {"cohort": "2024", "school_id": s["school"].id, "delivery_partner_id": s["dp"].id}, NOW
     )
-    assert migrations.reconcile(NOW + timedelta(minutes=1)) == []  # too recent: the stream may still deliver
-    assert migrations.reconcile(NOW + timedelta(minutes=10)) == [record.id]
+    assert migrations.reconcile(NOW + timedelta(minutes=1)) == {}  # too recent: the stream may still deliver
+    assert migrations.reconcile(NOW + timedelta(minutes=10)) == {record.id: len(s["people"])}  # all of them moved
     assert visible(s["lp"].id, s["people"]) == sorted(p.user_id for p in s["people"])
-    assert migrations.reconcile(NOW + timedelta(minutes=20)) == []
+    assert migrations.reconcile(NOW + timedelta(minutes=20)) == {}
 
 
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}

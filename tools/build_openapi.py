@@ -7,8 +7,9 @@ application/vnd.api+json, error lists are named ``errors``, 404 bodies are
 ``{"error": ...}``, nullable enums admit null, and the 400 responses are
 documented. Every POST and PUT also documents the Idempotency-Key header, the
 Idempotent-Replayed response header and the 409/422 it adds (docs/idempotency.md); every list, page[cursor]
-and links.next; every operation the 429 and every response the RateLimit headers (docs/rate-limits.md). The
-endpoints this service adds (the change feed) come from ``own_operations``. Run it after implementing an
+and links.next; every operation the 429 and every response the RateLimit headers (docs/rate-limits.md);
+every response the X-Request-Id header, and every operation the 500 that quotes it (docs/observability.md).
+The endpoints this service adds (the change feed) come from ``own_operations``. Run it after implementing an
 endpoint: `python tools/build_openapi.py`.
 """
 
@@ -112,6 +113,35 @@ def _idempotency(operation: dict) -> None:
             }
 
 
+REQUEST_ID = {
+    "description": "This request's id (also in a 500 body, and the id of its audit record): quote it to DfE support",
+    "schema": {"type": "string", "example": "c6af9ac6-7b61-11e6-9a41-93e8d7a1b2c3"},
+}
+INTERNAL_ERROR = {
+    "type": "object",
+    "required": ["error", "request_id"],
+    "properties": {
+        "error": {"type": "string", "enum": ["Internal server error"]},
+        "request_id": {"type": "string", "description": "This request's id, as in the X-Request-Id header"},
+    },
+}
+
+
+def _request_ids(paths: dict, components: dict) -> None:
+    """The X-Request-Id header on every response, and the 500 every operation may answer with the request's id in
+    its body (docs/observability.md)."""
+    components.setdefault("headers", {})["RequestId"] = REQUEST_ID
+    components["schemas"]["InternalServerError"] = INTERNAL_ERROR
+    for operations in paths.values():
+        for operation in operations.values():
+            operation["responses"]["500"] = {
+                "description": "Internal server error: quote the request_id (or the X-Request-Id header) to DfE",
+                "content": {JSONAPI: {"schema": {"$ref": "#/components/schemas/InternalServerError"}}},
+            }
+            for response in operation["responses"].values():
+                response.setdefault("headers", {})["X-Request-Id"] = {"$ref": "#/components/headers/RequestId"}
+
+
 def _refs(node: object, found: set[str]) -> None:
     if isinstance(node, dict):
         ref = node.get("$ref")
@@ -125,8 +155,9 @@ def _refs(node: object, found: set[str]) -> None:
 
 
 def _nullable_enums(node: object) -> None:
-    """``nullable`` next to ``enum`` or ``anyOf`` admits null only if it is spelled out (OAS 3.0.3 ignores
-    ``nullable`` without a ``type``): the API sends null there (a withdrawal, a deferral, a transfer's side)."""
+    """Null made explicit where the reference marks an enum, or an ``anyOf`` wrapper (v3 withdrawal, deferral,
+    transfer leaving/joining), nullable without allowing null: under OAS 3.0.3 ``nullable`` without a ``type`` is
+    ignored, and the real API sends null there (tests/openapi.py does the same to the reference)."""
     if isinstance(node, dict):
         if node.get("nullable") and isinstance(node.get("enum"), list) and None not in node["enum"]:
             node["enum"].append(None)
@@ -237,6 +268,7 @@ def build(reference: dict) -> dict:
     paths.update(own_paths)
     components["schemas"].update(own_schemas)
     _rate_limits(paths, components)
+    _request_ids(paths, components)
     document = {
         "openapi": reference["openapi"],
         "info": {

@@ -82,6 +82,10 @@ DEDICATED_TABLES: dict[str, tuple[str, tuple[str, ...], list[str]]] = {
     # Rate-limit counters (docs/rate-limits.md): only the API, one conditional UpdateItem per request through the
     # botocore client (chalicelib/repositories/rate_limits.py: no DescribeTable, no read).
     "rate-limits": ("RateLimitCounters", ("ApiHandlerRole",), ["dynamodb:UpdateItem"]),
+    # The API request audit trail (docs/observability.md): written only by record_api_requests, from the API's log
+    # lines (repositories.api_requests.save_all: PynamoDB's batch_write, which sends BatchWriteItem). Nothing in AWS
+    # reads it: ecf-admin api-requests runs with an operator's credentials.
+    "api-requests": ("WriteApiRequests", ("RecordApiRequestsRole",), ["dynamodb:BatchWriteItem", "dynamodb:PutItem"]),
 }
 ROLE_TABLES: dict[str, str | tuple[str, ...]] = {
     "ApiHandlerRole": ALL_TABLES,
@@ -104,6 +108,8 @@ ROLE_TABLES: dict[str, str | tuple[str, ...]] = {
     # changes.record: the stream images carry everything else; the lead-provider list (a school change goes to every
     # provider) and the feed's own tables (head GetItem, one transaction of entries, receipts and head).
     "RecordChangesRole": ("lead-providers", "changes", "change-receipts"),
+    # record_api_requests writes only its dedicated table (DEDICATED_TABLES): no app-tables statement.
+    "RecordApiRequestsRole": (),
 }
 
 
@@ -255,7 +261,9 @@ def _role_with_grants(role_id: str, resources: dict[str, Any], table_ids: list[s
         raise SystemExit(f"{role_id}: give it a policy (at least its log statement) first")
     statements = policies[0]["PolicyDocument"]["Statement"]
     found = [i for i, s in enumerate(statements) if s.get("Sid") == APP_TABLE_STATEMENT]
-    if found:
+    if not grants:  # a role with no app table (IAM refuses a statement without resources)
+        statements[:] = [s for s in statements if s.get("Sid") != APP_TABLE_STATEMENT]
+    elif found:
         statements[found[0]] = statement
     else:
         statements.insert(1, statement)
@@ -268,7 +276,8 @@ def _role_with_dedicated_tables(role_id: str, role: Any, ids: dict[str, str]) ->
     for suffix, (sid, roles, actions) in DEDICATED_TABLES.items():
         kept = [s for s in statements if s.get("Sid") != sid]
         if role_id in roles and suffix in ids:
-            after = next(i for i, s in enumerate(kept) if s.get("Sid") == APP_TABLE_STATEMENT) + 1
+            # After the app-tables statement, or after the log statement (the first) when the role has none.
+            after = next((i for i, s in enumerate(kept) if s.get("Sid") == APP_TABLE_STATEMENT), 0) + 1
             grant = {"Fn::GetAtt": [ids[suffix], "Arn"]}
             kept.insert(after, {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": [grant]})
         statements[:] = kept

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from admin.commands import changes, finance, importing, participants, partnerships, providers, schools, tokens
+from admin.commands import (
+    api_requests,
+    changes,
+    finance,
+    importing,
+    participants,
+    partnerships,
+    providers,
+    schools,
+    tokens,
+)
 
 if TYPE_CHECKING:
     from admin.parser import Commands
@@ -21,6 +31,7 @@ GROUPS: tuple[Callable[[Any, Commands], None], ...] = (
     participants.register,
     finance.register,
     changes.register,
+    api_requests.register,
 )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.api import request_context
 from chalicelib.api.http import request_now, unauthorized
 from chalicelib.api.idempotency import guarded
 from chalicelib.domain.tokens import Caller
@@ -36,6 +37,7 @@ def authenticated(blueprint: Blueprint) -> Callable[[Callable[..., Response]], C
             caller: Caller | None = tokens.authenticate(token, request_now(request)) if token else None
             if caller is None:
                 return unauthorized()
+            request_context.set_caller(caller)  # the request's log line and audit record name the provider
             return guarded(blueprint, caller, lambda: view(caller, *args, **kwargs))
 
         return wrapper

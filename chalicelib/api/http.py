@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from http import HTTPStatus
@@ -13,8 +12,8 @@ from urllib.parse import urlencode
 
 from chalice.app import Request, Response
 
-from chalicelib import config
-from chalicelib.api import cursors
+from chalicelib import config, telemetry
+from chalicelib.api import cursors, request_context
 from chalicelib.domain import messages as m
 from chalicelib.domain.clock import parse_timestamp, truncate, utcnow
 from chalicelib.domain.errors import BadRequest, Conflict, Gone, InvalidTransition, NotFound, ValidationFailed
@@ -24,7 +23,6 @@ from chalicelib.services.ids import parse_year
 
 JSONAPI = "application/vnd.api+json"
 ACCEPTED_CONTENT_TYPES = [JSONAPI, "application/json"]
-log = logging.getLogger("ecf.api")
 
 
 def document(body: Any, status: int = HTTPStatus.OK, headers: Mapping[str, str] | None = None) -> Response:
@@ -48,6 +46,15 @@ def unauthorized() -> Response:
     )
 
 
+def internal_error(request_id: str | None) -> Response:
+    """The 500: ``{"error":"Internal server error","request_id":"..."}``, so a provider can quote the request (the id
+    of its log line and audit record, also in the ``X-Request-Id`` header)."""
+    body = {"error": m.INTERNAL_ERROR}
+    if request_id:
+        body["request_id"] = request_id
+    return document(body, HTTPStatus.INTERNAL_SERVER_ERROR)
+
+
 def handle_errors(view: Callable[..., Response]) -> Callable[..., Response]:
     """Map domain errors to JSON:API responses before Chalice can turn them into its own body."""
 
@@ -57,9 +64,10 @@ def handle_errors(view: Callable[..., Response]) -> Callable[..., Response]:
             return view(*args, **kwargs)
         except (ValidationFailed, InvalidTransition, BadRequest, NotFound, Conflict, Gone) as error:
             return domain_error_response(error)
-        except Exception:
-            log.exception("unhandled error")
-            return document({"error": m.INTERNAL_ERROR}, HTTPStatus.INTERNAL_SERVER_ERROR)
+        except Exception:  # noqa: BLE001 - logged with its traceback (Powertools logger.exception), then a 500
+            request_id = request_context.request_id()
+            telemetry.logger.exception("unhandled error", extra={"request_id": request_id})
+            return internal_error(request_id)
 
     return wrapper
 

@@ -9,6 +9,7 @@ from chalice.app import Chalice, CloudWatchEvent, Cron, DynamoDBEvent, Rate
 
 from chalicelib.domain.changes import StreamRecord
 from chalicelib.domain.clock import utcnow
+from chalicelib.events.invocations import Counts, observed
 from chalicelib.repositories.changes import source_models
 from chalicelib.repositories.events import streamed_tables
 from chalicelib.services import audit, changes, eligibility, migrations, statements
@@ -60,23 +61,28 @@ def _register_partnerships(app: Chalice) -> None:
         starting_position="TRIM_HORIZON",
         name=PARTNERSHIPS_STREAM_HANDLER,
     )
-    def on_partnership_change(event: DynamoDBEvent) -> None:
+    @observed(PARTNERSHIPS_STREAM_HANDLER)
+    def on_partnership_change(event: DynamoDBEvent) -> Counts:
         """Audit every change, and move participants into reported partnerships (idempotent).
 
         A failure raises: the event source mapping retries the batch (bisecting it
         to isolate a bad record) and the reconcile schedule finishes what is left.
         """
+        moved = 0
         for record in event:
             old, new = _image(record.old_image), _image(record.new_image)
             audit.partnership_changed(event_name=record.event_name, old=old, new=new)
-            migrations.on_partnership_change(old, new, utcnow())
+            moved += migrations.on_partnership_change(old, new, utcnow())
+        return {"MigrationsRun": moved}
 
     @app.schedule(Rate(5, unit=Rate.MINUTES), name=RECONCILE_SCHEDULE)
-    def reconcile_migrations(event: CloudWatchEvent) -> None:
+    @observed(RECONCILE_SCHEDULE)
+    def reconcile_migrations(event: CloudWatchEvent) -> Counts:
         """Finish any participant migration a stream batch did not complete."""
         done = migrations.reconcile(utcnow())
         if done:
             log.warning("reconciled %d partnership migration(s): %s", len(done), ", ".join(done))
+        return {"MigrationsRun": sum(done.values()), "MigrationsReconciled": len(done)}
 
 
 def _register_eligibility(app: Chalice) -> None:
@@ -86,6 +92,7 @@ def _register_eligibility(app: Chalice) -> None:
         starting_position="TRIM_HORIZON",
         name=ELIGIBILITY_STREAM_HANDLER,
     )
+    @observed(ELIGIBILITY_STREAM_HANDLER)
     def on_eligibility_change(event: DynamoDBEvent) -> None:
         """A recorded eligibility check: submitted declarations of an eligible profile become eligible and
         attach to a statement; the participant's views show the new eligibility. Idempotent; a failure raises
@@ -94,18 +101,23 @@ def _register_eligibility(app: Chalice) -> None:
             eligibility.on_change(_image(record.old_image), _image(record.new_image), utcnow())
 
     @app.schedule(Rate(5, unit=Rate.MINUTES), name=RECONCILE_ELIGIBILITY_SCHEDULE)
-    def reconcile_eligibility(event: CloudWatchEvent) -> None:
+    @observed(RECONCILE_ELIGIBILITY_SCHEDULE)
+    def reconcile_eligibility(event: CloudWatchEvent) -> Counts:
         done = eligibility.reconcile(utcnow())
         if done:
             log.warning("reconciled %d eligibility change(s): %s", len(done), ", ".join(done))
+        return {"EligibilityReconciled": len(done)}
 
 
 def _register_statements(app: Chalice) -> None:
     @app.schedule(Cron(30, 0, "*", "*", "?", "*"), name=MARK_PAYABLE_SCHEDULE)
-    def mark_statements_payable(event: CloudWatchEvent) -> None:
+    @observed(MARK_PAYABLE_SCHEDULE)
+    def mark_statements_payable(event: CloudWatchEvent) -> Counts:
         """Daily, 00:30 UTC: statements whose deadline has passed move from open to payable."""
-        for moved in statements.mark_payable(utcnow()):
+        done = statements.mark_payable(utcnow())
+        for moved in done:
             log.info("statement %s payable: %d declaration(s)", moved.statement_id, moved.declarations)
+        return {"StatementsMadePayable": len(done), "DeclarationsMadePayable": sum(m.declarations for m in done)}
 
 
 def _register_changes(app: Chalice) -> None:
@@ -115,7 +127,8 @@ def _register_changes(app: Chalice) -> None:
         starting_position="TRIM_HORIZON",
         name=CHANGES_STREAM_HANDLER,
     )
-    def record_changes(event: DynamoDBEvent) -> None:
+    @observed(CHANGES_STREAM_HANDLER)
+    def record_changes(event: DynamoDBEvent) -> Counts:
         """Append to each provider's change feed what these stream records change for it (docs/change-feed.md).
 
         The record's table (from its event source ARN) says how to read it. Idempotent per record (its event id);
@@ -125,6 +138,7 @@ def _register_changes(app: Chalice) -> None:
         records = [StreamRecord(r.table_name, r.event_id, r.old_image, r.new_image) for r in event]
         appended = changes.record(records, utcnow())
         log.debug("record_changes: %d stream record(s), %d feed entries appended", len(records), appended)
+        return {"ChangesRecorded": appended}
 
 
 def _image(image: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -15,7 +15,8 @@ from chalicelib.models.tokens import ApiToken
 from chalicelib.models.events import Event
 from chalicelib.models.idempotency import IdempotencyRecord
 from chalicelib.models import changes as _changes  # noqa: F401 - registers the change-feed tables
-from chalicelib.models.rate_limits import RateLimitCounter  # last: newest
+from chalicelib.models.rate_limits import RateLimitCounter
+from chalicelib.models import api_requests as _api_requests  # noqa: F401 - registers the audit trail (last: newest)
 
 # isort: on
 

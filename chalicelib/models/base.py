@@ -13,6 +13,7 @@ from pynamodb.indexes import GlobalSecondaryIndex, LocalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib import config
+from chalicelib.models import metering
 
 _M = TypeVar("_M", bound=Model)
 
@@ -20,12 +21,30 @@ _MODELS: list[type[Model]] = []
 _shared: list[Connection] = []
 
 
+class MeteredConnection(Connection):
+    """PynamoDB's connection, whose botocore client reports each API call to ``models.metering``.
+
+    PynamoDB makes its client lazily and again if the first one's credentials went missing, so the hook is
+    registered on whichever client this returns (once per client; ``unique_id`` makes a second one a no-op).
+    """
+
+    _metered: Any = None
+
+    @property
+    def client(self) -> Any:
+        client = super().client
+        if client is not self._metered:
+            client.meta.events.register(metering.EVENT, metering.on_call, unique_id=metering.HANDLER_ID)
+            self._metered = client
+        return client
+
+
 def shared_connection() -> Connection:
     """One botocore client per process for every table (a client costs ~100 ms to create)."""
     if not _shared:
         settings = config.current()
         _shared.append(
-            Connection(
+            MeteredConnection(
                 region=settings.region,
                 connect_timeout_seconds=BaseMeta.connect_timeout_seconds,
                 read_timeout_seconds=BaseMeta.read_timeout_seconds,

@@ -134,8 +134,9 @@ def _trained_under(partnership_id: str) -> set[str]:
 @dataclass
 class MigrationResult:
     target_programme_id: str | None
-    users: set[str]
+    users: set[str]  # everyone re-projected: those moved in, and everyone who trained under the partnership
     skipped: str | None = None
+    moved: int = 0  # participants whose training moved into the partnership's programme (the MigrationsRun metric)
 
 
 def _active(partnership: TrainingPartnership | None) -> bool:
@@ -205,10 +206,11 @@ def change_partnership(partnership_id: str, now: datetime) -> MigrationResult:
     if school_cohort.default_programme_id != target.id:
         repo.set_default_programme(school_cohort.school_id, school_cohort.cohort, target.id, now)
     users |= _migrate_orphans(programmes, target, partnerships, now)
+    moved = len(users)
     # Everyone who ever trained under this partnership is re-projected (delivery partner, status, visibility).
     users |= _trained_under(partnership.id)
     projection.reproject(users, now)
-    return MigrationResult(target.id, users)
+    return MigrationResult(target.id, users, moved=moved)
 
 
 def reproject_partnership(partnership_id: str, now: datetime) -> set[str]:

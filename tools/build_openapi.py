@@ -1,14 +1,15 @@
-"""Write the service's own OpenAPI document (chalicelib/openapi/v3.json).
+"""Write the service's own OpenAPI documents: chalicelib/openapi/v1.json, v2.json and v3.json, and the YAML
+form of each beside it.
 
-It is the reference contract (../shared/reference/ecf-api-v3.openapi.json)
-cut down to the endpoints this service implements, with the errata that
-docs/reference/ecf-domain.md lists made explicit: bodies are served as
-application/vnd.api+json, error lists are named ``errors``, 404 bodies are
-``{"error": ...}``, nullable enums admit null, and the 400 responses are
-documented. Every POST and PUT also documents the Idempotency-Key header, the
-Idempotent-Replayed response header and the 409/422 it adds (docs/idempotency.md); every list, page[cursor]
-and links.next. The endpoints this service adds (the change feed) come from ``own_operations``. Run it after
-implementing an endpoint: `python tools/build_openapi.py`.
+Each is the reference contract (../shared/reference/ecf-api-<version>.openapi.json) cut down to the endpoints
+this service implements (v1 and v2: all of them), with the errata that docs/reference/ecf-domain.md lists made
+explicit: bodies are served as application/vnd.api+json, error lists are named ``errors``, 404 bodies are
+``{"error": ...}``, nullable enums admit null, and the 400 responses are documented. Every POST and PUT also
+documents the Idempotency-Key header, the Idempotent-Replayed response header and the 409/422 it adds
+(docs/idempotency.md); every list, page[cursor] and links.next; every operation its 401
+(``tools/openapi_parts.py`` has these and the other additions). The endpoints this service adds (the change
+feed) come from ``tools/openapi_changes.py``. Run it after implementing an endpoint: `make openapi`
+(``python -m tools.build_openapi``). The product never reads the reference: the documents are committed.
 """
 
 from __future__ import annotations
@@ -18,10 +19,24 @@ import json
 import sys
 from pathlib import Path
 
+from tools.openapi_changes import own_operations
+from tools.openapi_parts import (
+    JSONAPI,
+    METHODS,
+    SERVERS,
+    answer_statuses,
+    csv_paging,
+    drop_boolean_required,
+    legacy_participants,
+    yaml_text,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT.parent / "shared" / "reference" / "ecf-api-v3.openapi.json"
-OUTPUT = ROOT / "chalicelib" / "openapi" / "v3.json"
-JSONAPI = "application/vnd.api+json"
+REFERENCES = ROOT.parent / "shared" / "reference"
+REFERENCE = REFERENCES / "ecf-api-v3.openapi.json"
+OUTPUTS = ROOT / "chalicelib" / "openapi"
+OUTPUT = OUTPUTS / "v3.json"
+VERSIONS = ("v1", "v2", "v3")
 
 IMPLEMENTED = {
     "/api/v3/schools/ecf": ["get"],
@@ -180,7 +195,32 @@ def _cursor_paging(paths: dict, schemas: dict) -> None:
 
 
 def build(reference: dict) -> dict:
-    paths: dict = _reference_paths(reference)
+    """The v3 document: the operations in ``IMPLEMENTED`` and the change feed."""
+    info = {
+        "title": "Lead Provider API (ECF) — partnerships",
+        "version": "v3",
+        "description": "The v3 endpoints this service implements; the contract of DfE's ECF lead provider API.",
+    }
+    return _document(reference, _reference_paths(reference, IMPLEMENTED, "v3"), info, own_operations())
+
+
+def build_version(reference: dict, version: str) -> dict:
+    """The v3 document, or v1's or v2's: every operation of their reference (the service implements them all)."""
+    if version == "v3":
+        return build(reference)
+    implemented = {path: [m for m in ops if m in METHODS] for path, ops in reference["paths"].items()}
+    paths = _reference_paths(reference, implemented, version)
+    legacy_participants(paths)
+    info = {
+        "title": f"Lead Provider API (ECF) — {version}",
+        "version": version,
+        "description": f"The {version} endpoints of DfE's ECF lead provider API, as this service implements them.",
+    }
+    return _document(reference, paths, info, ({}, {}))
+
+
+def _schema_names(reference: dict, paths: dict) -> list[str]:
+    """The reference's schemas the paths use, directly or through other schemas (ours excepted)."""
     names: set[str] = set()
     _refs(paths, names)
     names -= {"JsonApiErrors", "ResourceNotFound"}
@@ -192,26 +232,30 @@ def build(reference: dict) -> dict:
         _refs(schemas[name], more)
         pending |= more - names
         names |= more
+    return sorted(names)
+
+
+def _document(reference: dict, paths: dict, info: dict, own: tuple[dict, dict]) -> dict:
+    answer_statuses(paths)
+    schemas = reference["components"]["schemas"]
     components = {
         "securitySchemes": copy.deepcopy(reference["components"].get("securitySchemes", {})),
-        "schemas": {name: copy.deepcopy(schemas[name]) for name in sorted(names)},
+        "schemas": {name: copy.deepcopy(schemas[name]) for name in _schema_names(reference, paths)},
     }
+    drop_boolean_required(components["schemas"])
     _cursor_paging(paths, components["schemas"])
+    csv_paging(paths)
     components["schemas"]["JsonApiErrors"] = ERRORS
     components["schemas"]["ResourceNotFound"] = NOT_FOUND
     components["parameters"] = {"IdempotencyKey": IDEMPOTENCY_KEY}
     components["headers"] = {"IdempotentReplayed": IDEMPOTENT_REPLAYED}
-    own_paths, own_schemas = own_operations()
+    own_paths, own_schemas = own
     paths.update(own_paths)
     components["schemas"].update(own_schemas)
     document = {
         "openapi": reference["openapi"],
-        "info": {
-            "title": "Lead Provider API (ECF) — partnerships",
-            "version": "v3",
-            "description": "The v3 endpoints this service implements; the contract of DfE's ECF lead provider API.",
-        },
-        "servers": [{"url": "/"}],
+        "info": info,
+        "servers": copy.deepcopy(SERVERS),
         "paths": paths,
         "components": components,
         "security": copy.deepcopy(reference.get("security", [])),
@@ -220,15 +264,16 @@ def build(reference: dict) -> dict:
     return document
 
 
-def _reference_paths(reference: dict) -> dict:
+def _reference_paths(reference: dict, implemented: dict[str, list[str]], version: str) -> dict:
     """The implemented operations of the reference, with its errata made explicit."""
     paths: dict = {}
-    for path, methods in IMPLEMENTED.items():
+    for path, methods in implemented.items():
         paths[path] = {}
         for method in methods:
             operation = copy.deepcopy(reference["paths"][path][method])
             # The reference reuses operation ids between list and show; ours must be unique.
-            slug = path.removeprefix("/api/v3/").replace("{id}", "by_id").replace("/", "_").replace("-", "_")
+            slug = path.removeprefix(f"/api/{version}/").replace("{id}", "by_id")
+            slug = slug.replace("/", "_").replace("-", "_").replace(".", "_")
             operation["operationId"] = f"{method}_{slug}"
             for response in operation["responses"].values():
                 content = response.get("content")
@@ -255,163 +300,23 @@ def _reference_paths(reference: dict) -> dict:
     return paths
 
 
-# --------------------------------------------------------------------------- our own operations (not in the reference)
-
-CHANGE_TYPES = ["participant", "partnership", "school", "participant-declaration", "statement"]
-CHANGE_KINDS = ["created", "updated", "visible", "hidden"]
-
-
-def _errors_response(description: str) -> dict:
-    return {
-        "description": description,
-        "content": {JSONAPI: {"schema": {"$ref": "#/components/schemas/JsonApiErrors"}}},
-    }
-
-
-def own_operations() -> tuple[dict, dict]:
-    """Paths and schemas of the endpoints this service adds to the reference API: the change feed
-    (docs/change-feed.md)."""
-    parameters = [
-        {
-            "name": "filter",
-            "in": "query",
-            "style": "deepObject",
-            "explode": True,
-            "required": False,
-            "schema": {"$ref": "#/components/schemas/ChangesFilter"},
-            "description": "Only entries about these resource types (the cursor still moves past the others).",
-            "example": "filter[resource_type]=participant,participant-declaration",
-        },
-        {
-            "name": "page",
-            "in": "query",
-            "style": "deepObject",
-            "explode": True,
-            "required": False,
-            "schema": {"$ref": "#/components/schemas/ChangesPagination"},
-            "description": "Cursor paging: start with an empty (or no) cursor, then follow links.next. "
-            "There are no page numbers.",
-            "example": "page[cursor]=&page[per_page]=100",
-        },
-    ]
-    operation = {
-        "operationId": "get_changes",
-        "summary": "The changes to what the lead provider can see, in order",
-        "description": (
-            "One entry per change to a participant, partnership, school, participant declaration or statement the "
-            "provider can see (including participants becoming visible or hidden), each with a sequence number. "
-            "A client that follows links.next from the start sees every change exactly once, in order. Entries are "
-            "kept 30 days: an older cursor gets 410 (run a full sync)."
-        ),
-        "tags": ["Changes"],
-        "parameters": parameters,
-        "responses": {
-            "200": {
-                "description": "A page of the feed (possibly empty: the feed has no last page)",
-                "content": {JSONAPI: {"schema": {"$ref": "#/components/schemas/ChangesResponse"}}},
-            },
-            "400": _errors_response(
-                "Bad request (an unknown resource type, page numbers, a cursor not made for "
-                "this caller, route and filters)"
-            ),
-            "401": {
-                "description": "Unauthorized",
-                "content": {JSONAPI: {"schema": {"$ref": "#/components/schemas/UnauthorisedResponse"}}},
-            },
-            "410": _errors_response("The cursor is older than the feed's 30-day retention: run a full sync"),
-        },
-    }
-    schemas = {
-        "ChangesFilter": {
-            "type": "object",
-            "properties": {
-                "resource_type": {
-                    "type": "string",
-                    "description": f"A comma-separated list of {', '.join(CHANGE_TYPES)}.",
-                    "example": "participant,partnership",
-                }
-            },
-        },
-        "ChangesPagination": {
-            "type": "object",
-            "properties": {
-                "cursor": {
-                    "type": "string",
-                    "description": "An opaque cursor from links.next or links.latest; empty or absent: from the "
-                    "oldest change kept.",
-                },
-                "per_page": {
-                    "type": "integer",
-                    "description": "Entries per page. Defaults to 100; at most 3000.",
-                    "example": 100,
-                },
-            },
-        },
-        "Change": {
-            "type": "object",
-            "required": ["type", "id", "attributes"],
-            "properties": {
-                "type": {"type": "string", "enum": ["change"]},
-                "id": {"type": "string", "description": "The sequence number, as a string.", "example": "1042"},
-                "attributes": {"$ref": "#/components/schemas/ChangeAttributes"},
-                "links": {
-                    "type": "object",
-                    "properties": {
-                        "related": {
-                            "type": "string",
-                            "description": "The resource's v3 URL (not for schools, whose URL needs a cohort, nor "
-                            "on hidden entries).",
-                        }
-                    },
-                },
-            },
-        },
-        "ChangeAttributes": {
-            "type": "object",
-            "required": ["sequence", "resource_type", "resource_id", "change", "updated_at"],
-            "properties": {
-                "sequence": {"type": "integer", "minimum": 1, "example": 1042},
-                "resource_type": {"type": "string", "enum": CHANGE_TYPES},
-                "resource_id": {"type": "string", "format": "uuid"},
-                "change": {"type": "string", "enum": CHANGE_KINDS},
-                "updated_at": {"type": "string", "format": "date-time", "example": "2024-06-01T12:00:00.123Z"},
-            },
-        },
-        "ChangesResponse": {
-            "type": "object",
-            "required": ["data", "links", "meta"],
-            "properties": {
-                "data": {"type": "array", "items": {"$ref": "#/components/schemas/Change"}},
-                "links": {
-                    "type": "object",
-                    "required": ["next", "latest"],
-                    "properties": {
-                        "next": {"type": "string", "description": "The next page (always present)."},
-                        "latest": {
-                            "type": "string",
-                            "description": "A cursor at the feed's current end: note it before a full sync, then "
-                            "follow the feed from it.",
-                        },
-                    },
-                },
-                "meta": {
-                    "type": "object",
-                    "required": ["caught_up"],
-                    "properties": {"caught_up": {"type": "boolean", "description": "This page reached the end."}},
-                },
-            },
-        },
-    }
-    return {"/api/v3/changes": {"get": operation}}, schemas
+def write(version: str, document: dict) -> list[Path]:
+    """``<version>.json`` and ``<version>.yaml`` in chalicelib/openapi/."""
+    written = [OUTPUTS / f"{version}.json", OUTPUTS / f"{version}.yaml"]
+    written[0].write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    written[1].write_text(yaml_text(document))
+    return written
 
 
 def main() -> int:
-    if not REFERENCE.is_file():
-        print(f"reference OpenAPI file not found at {REFERENCE}", file=sys.stderr)
-        return 1
-    document = build(json.loads(REFERENCE.read_text()))
-    OUTPUT.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-    print(f"wrote {OUTPUT.relative_to(ROOT)} ({len(document['paths'])} paths)")
+    for version in VERSIONS:
+        reference = REFERENCES / f"ecf-api-{version}.openapi.json"
+        if not reference.is_file():
+            print(f"reference OpenAPI file not found at {reference}", file=sys.stderr)
+            return 1
+        document = build_version(json.loads(reference.read_text()), version)
+        names = ", ".join(str(path.relative_to(ROOT)) for path in write(version, document))
+        print(f"wrote {names} ({len(document['paths'])} paths)")
     return 0
 
 

@@ -410,9 +410,7 @@ def test_python_m_localdev_serves_the_api_and_stops_cleanly(tmp_path: Path) -> N
                 with contextlib.suppress(queue.Empty):
                     output.append(lines.get(timeout=0.5))
             text = "".join(output)
-            assert f"http://127.0.0.1:{port}" in text
-            assert f"http://127.0.0.1:{dynamodb_port}" in text
-            assert PARTNERSHIPS_STREAM_HANDLER in text
+            _assert_banner(text, port, dynamodb_port)
             token = re.search(r'Bearer ([A-Za-z0-9_-]+)"', text).group(1)  # type: ignore[union-attr]
 
             request = urllib.request.Request(
@@ -457,6 +455,20 @@ def test_python_m_localdev_serves_the_api_and_stops_cleanly(tmp_path: Path) -> N
     assert code == 0, (tmp_path / "stderr.log").read_text()
     assert not listening(port)
     assert not listening(dynamodb_port)
+
+
+def _assert_banner(banner: str, port: int, dynamodb_port: int) -> None:
+    """The banner names the servers and the stream handlers, and its documentation page and document are served."""
+    assert f"http://127.0.0.1:{port}" in banner
+    assert f"http://127.0.0.1:{dynamodb_port}" in banner
+    assert PARTNERSHIPS_STREAM_HANDLER in banner
+    page = re.search(r"^API docs +(http://\S+/api-docs/v3)\s", banner, re.M)
+    assert page is not None, banner
+    with urllib.request.urlopen(page.group(1), timeout=10) as response:
+        assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert 'data-spec-url="v3/swagger.json"' in response.read().decode()
+    with urllib.request.urlopen(f"{page.group(1)}/swagger.yaml", timeout=10) as response:
+        assert response.headers["Content-Type"] == "application/yaml"
 
 
 def _feed_end(banner: str) -> tuple[str, str]:

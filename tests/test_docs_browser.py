@@ -1,11 +1,11 @@
 """The v3 documentation page in a real headless browser (Debian's chromium through chromedriver and Selenium).
 
 The app runs in this process on chalice's local HTTP server, over moto, with a lead provider, its token, a
-delivery partner and a school it can report. The browser opens /api-docs/v3, finds the operations listed,
-authorises with the token, runs "Try it out" on POST /api/v3/partnerships/ecf and reads the status the page
-shows; the partnership is then fetched through the API. Every request the page made must have gone to the local
-server (the page works offline), and the console must hold no error (a Content-Security-Policy violation is one).
-A screenshot is saved as out/browser/docs-v3-try-it-out.png.
+delivery partner and a school it can report. The browser opens /api-docs/v3/ (sent on to /api-docs/v3), finds
+the operations listed, authorises with the token, runs "Try it out" on POST /api/v3/partnerships/ecf and reads
+the status the page shows; the partnership is then fetched through the API. Every request the page made must
+have gone to the local server (the page works offline), and the console must hold no error (a
+Content-Security-Policy violation is one). A screenshot is saved as out/browser/docs-v3-try-it-out.png.
 
 ``make browser`` (a prerequisite of ``make test``) installs chromium and chromium-driver when they are missing;
 run alone with ``.venv/bin/pytest -m browser``. Skipped when they are absent, except in CI (``CI`` set).
@@ -181,7 +181,8 @@ def get_json(url: str, token: str) -> tuple[int, dict[str, Any]]:
 def test_try_it_out_creates_a_partnership(server: str, browser: Any, reportable: dict[str, str]) -> None:
     from chalicelib.api.docs import document
 
-    browser.get(f"{server}/api-docs/v3")
+    browser.get(f"{server}/api-docs/v3/")  # redirected to the URL without the slash
+    wait_for(lambda: browser.current_url == f"{server}/api-docs/v3" or None, "the URL without its trailing slash")
     operations = sum(len(ops) for ops in json.loads(document("v3").body)["paths"].values())
     listed = wait_for(lambda: len(css(browser, ".opblock")) == operations or None, f"{operations} operations")
     assert listed

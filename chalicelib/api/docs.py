@@ -6,13 +6,13 @@
   built by ``tools/build_openapi.py``); ``GET /api/v3/openapi.json`` is the v3 one at its first URL.
 - ``GET /api-docs/static/{asset}``: the page's scripts and styles (chalicelib/static/).
 
-Every URL in the page is relative, so it works behind API Gateway's stage prefix. Documents and pages are
+Every URL in the page is relative, so it works behind API Gateway's stage prefix (and ``/api-docs/v3/`` is
+sent to ``/api-docs/v3``, where they resolve). Documents and pages are
 revalidated (ETag, ``no-cache``); assets are named with a hash of their content and cached for a year.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from dataclasses import dataclass
@@ -43,15 +43,11 @@ ASSETS = {  # served name -> (file under chalicelib/static, content type)
 }
 REVALIDATE = "no-cache"
 IMMUTABLE = "public, max-age=31536000, immutable"
-# The page runs its own scripts only (and the one inline line below); Swagger UI sets style attributes and draws
-# some icons as data: URLs; "Try it out" calls this host.
-TRAILING_SLASH_SCRIPT = (
-    'if(location.pathname.endsWith("/")){location.replace(location.pathname.replace(/\\/+$/,"")'
-    "+location.search+location.hash)}"
-)
+# The page runs its own scripts only; Swagger UI sets style attributes and draws some icons as data: URLs;
+# "Try it out" calls this host.
 CSP = (
-    "default-src 'none'; script-src 'self' 'sha256-{digest}'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
 
@@ -100,18 +96,12 @@ def page(version: str) -> Served:
         heading=m.API_DOCS_HEADING,
         version=version,
         versions=versions,
-        trailing_slash_script=TRAILING_SLASH_SCRIPT,
         swagger_css=asset_url("swagger-ui.css"),
         page_css=asset_url("api-docs.css"),
         swagger_js=asset_url("swagger-ui-bundle.js"),
         page_js=asset_url("api-docs.js"),
     )
     return _served(html, HTML)
-
-
-def content_security_policy() -> str:
-    digest = base64.b64encode(hashlib.sha256(TRAILING_SLASH_SCRIPT.encode()).digest()).decode()
-    return CSP.replace("{digest}", digest)
 
 
 def _respond(served: Served, cache_control: str, extra: dict[str, str] | None = None) -> Response:
@@ -137,7 +127,11 @@ def openapi() -> Response:
 def docs_page(version: str) -> Response:
     if version not in VERSIONS:
         return http.not_found()
-    return _respond(page(version), REVALIDATE, {"Content-Security-Policy": content_security_policy()})
+    request = bp.current_request
+    if request is not None and str(request.context.get("path", "")).endswith("/"):
+        # The route matches /api-docs/v3/ too, where the page's relative URLs would resolve one level too deep.
+        return Response(body="", status_code=301, headers={"Location": f"../{version}"})
+    return _respond(page(version), REVALIDATE, {"Content-Security-Policy": CSP})
 
 
 @bp.route("/api-docs/{version}/swagger.json", methods=["GET"])

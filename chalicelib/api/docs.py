@@ -65,7 +65,7 @@ def _served(body: str, content_type: str) -> Served:
 @cache
 def document(version: str) -> Served:
     """The version's OpenAPI document as compact JSON."""
-    text = json.dumps(json.loads((OPENAPI / f"{version}.json").read_text()), separators=(",", ":"))
+    text = json.dumps(json.loads((OPENAPI / f"{version}.json").read_text(encoding="utf-8")), separators=(",", ":"))
     return _served(text, JSON)
 
 
@@ -91,7 +91,7 @@ def page(version: str) -> Served:
     versions = " · ".join(
         f'<a href="{v}" aria-current="page">{v}</a>' if v == version else f'<a href="{v}">{v}</a>' for v in VERSIONS
     )
-    html = Template((STATIC / "api-docs.html").read_text()).substitute(
+    html = Template((STATIC / "api-docs.html").read_text(encoding="utf-8")).substitute(
         title=m.API_DOCS_TITLE.format(version=version),
         heading=m.API_DOCS_HEADING,
         version=version,

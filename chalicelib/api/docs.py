@@ -72,13 +72,13 @@ def document(version: str) -> Served:
 @cache
 def yaml_document(version: str) -> Served:
     """The YAML form, generated with the JSON (PyYAML is not a runtime dependency)."""
-    return _served((OPENAPI / f"{version}.yaml").read_text(), YAML)
+    return _served((OPENAPI / f"{version}.yaml").read_text(encoding="utf-8"), YAML)
 
 
 @cache
 def asset(name: str) -> Served:
     path, content_type = ASSETS[name]
-    return _served((STATIC / path).read_text(), content_type)
+    return _served((STATIC / path).read_text(encoding="utf-8"), content_type)
 
 
 def asset_url(name: str) -> str:

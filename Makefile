@@ -7,7 +7,7 @@ PORT ?= 8000
 DYNAMODB_PORT ?= 8001
 export PORT DYNAMODB_PORT
 
-.PHONY: run test lint typecheck unit package bench clean
+.PHONY: run test lint typecheck unit package bench clean browser openapi
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -29,8 +29,24 @@ typecheck: $(STAMP)
 	$(BIN)/mypy --strict chalicelib app.py admin localdev
 	$(BIN)/mypy bench tools
 
-unit: $(STAMP)
+unit: $(STAMP) browser
 	$(BIN)/pytest -n 2
+
+# Debian's chromium and chromedriver for tests/test_docs_browser.py, installed when missing (CI runs as root on
+# Debian). Without them (no apt-get, not root) the browser test fails in CI and is skipped elsewhere.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "make browser: installing chromium and chromium-driver (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium chromium-driver >/dev/null; \
+	else \
+		echo "make browser: /usr/bin/chromium or /usr/bin/chromedriver is missing and cannot be installed here"; \
+	fi
+
+# Rebuild the served OpenAPI documents (chalicelib/openapi/) from ../shared/reference.
+openapi: $(STAMP)
+	$(BIN)/python -m tools.build_openapi
 
 package: $(STAMP)
 	bash infra/package.sh

@@ -155,7 +155,10 @@ def print_banner(stack: Stack) -> None:
     assert stack.moto is not None
     assert stack.poller is not None
     _print()
-    _print(f"API                {stack.api.url}  (stage local; OpenAPI at {stack.api.url}/api/v3/openapi.json)")
+    url = stack.api.url
+    _print(f"API                {url}  (stage local)")
+    _print(f"API docs           {url}/api-docs/v3  (v1, v2: /api-docs/v1, /api-docs/v2; Authorize with a token above)")
+    _print(f"OpenAPI            {url}/api-docs/v3/swagger.json and swagger.yaml (v1, v2 likewise)")
     _print(f"DynamoDB (moto)    {stack.moto.endpoint}")
     handlers = ", ".join(sorted(stack.poller.handlers)) or "none"
     _print(f"Stream handlers    {handlers} (polling every {stack.poller.interval:.1f}s from TRIM_HORIZON)")

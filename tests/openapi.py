@@ -59,6 +59,11 @@ def _match_path(document: dict[str, Any], path: str) -> str:
 SERVED = Path(__file__).resolve().parent.parent / "chalicelib" / "openapi" / "v3.json"
 
 
+def served(version: str = "v3") -> dict[str, Any]:
+    """The service's own document for a version (chalicelib/openapi/<version>.json)."""
+    return json.loads((SERVED.parent / f"{version}.json").read_text())
+
+
 def response_schema(version: str, method: str, path: str, status: int) -> dict[str, Any]:
     return _response_schema(spec(version), method, path, status)
 
@@ -85,11 +90,11 @@ def assert_valid(version: str, method: str, path: str, response: Any) -> dict[st
     return body
 
 
-def assert_valid_served(method: str, path: str, response: Any) -> dict[str, Any]:
-    """``assert_valid`` against the service's own document (chalicelib/openapi/v3.json, v3 only), which also lists
+def assert_valid_served(method: str, path: str, response: Any, version: str = "v3") -> dict[str, Any]:
+    """``assert_valid`` against the service's own document (chalicelib/openapi/<version>.json), which also lists
     what the service adds to the reference (the Idempotency-Key 409s and 422s, the 429s). A response that carries
     ``Idempotent-Replayed``, the RateLimit headers or ``Retry-After`` must have them documented for its status."""
-    document = json.loads(SERVED.read_text())
+    document = served(version)
     body = json.loads(response.body) if response.body else None
     OAS30Validator(_response_schema(document, method, path, response.status_code)).validate(body)
     assert response.headers.get("Content-Type") == "application/vnd.api+json"

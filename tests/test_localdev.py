@@ -411,9 +411,7 @@ def test_python_m_localdev_serves_the_api_and_stops_cleanly(tmp_path: Path) -> N
                 with contextlib.suppress(queue.Empty):
                     output.append(lines.get(timeout=0.5))
             text = "".join(output)
-            assert f"http://127.0.0.1:{port}" in text
-            assert f"http://127.0.0.1:{dynamodb_port}" in text
-            assert PARTNERSHIPS_STREAM_HANDLER in text
+            _assert_banner(text, port, dynamodb_port)
             _assert_get_is_recorded(text, port, dynamodb_port)
             assert not [line for line in output if line.startswith("{")], "structured lines go to stderr"
             _assert_unknown_route_is_a_404(port)
@@ -487,6 +485,20 @@ def _assert_unknown_route_is_a_404(port: int) -> None:
     assert answered.value.code == 404
     assert answered.value.headers["Content-Type"] == "application/vnd.api+json"
     assert json.load(answered.value) == {"error": "Resource not Found"}
+
+
+def _assert_banner(banner: str, port: int, dynamodb_port: int) -> None:
+    """The banner names the servers and the stream handlers, and its documentation page and document are served."""
+    assert f"http://127.0.0.1:{port}" in banner
+    assert f"http://127.0.0.1:{dynamodb_port}" in banner
+    assert PARTNERSHIPS_STREAM_HANDLER in banner
+    page = re.search(r"^API docs +(http://\S+/api-docs/v3)\s", banner, re.M)
+    assert page is not None, banner
+    with urllib.request.urlopen(page.group(1), timeout=10) as response:
+        assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert 'data-spec-url="v3/swagger.json"' in response.read().decode()
+    with urllib.request.urlopen(f"{page.group(1)}/swagger.yaml", timeout=10) as response:
+        assert response.headers["Content-Type"] == "application/yaml"
 
 
 def _feed_end(banner: str) -> tuple[str, str]:

@@ -1,16 +1,17 @@
-"""Write the service's own OpenAPI document (chalicelib/openapi/v3.json).
+"""Write the service's own OpenAPI documents: chalicelib/openapi/v1.json, v2.json and v3.json, and the YAML
+form of each beside it.
 
-It is the reference contract (../shared/reference/ecf-api-v3.openapi.json)
-cut down to the endpoints this service implements, with the errata that
-docs/reference/ecf-domain.md lists made explicit: bodies are served as
-application/vnd.api+json, error lists are named ``errors``, 404 bodies are
-``{"error": ...}``, nullable enums admit null, and the 400 responses are
-documented. Every POST and PUT also documents the Idempotency-Key header, the
-Idempotent-Replayed response header and the 409/422 it adds (docs/idempotency.md); every list, page[cursor]
-and links.next; every operation the 429 and every response the RateLimit headers (docs/rate-limits.md);
-every response the X-Request-Id header, and every operation the 500 that quotes it (docs/observability.md).
-The endpoints this service adds (the change feed) come from ``own_operations``. Run it after implementing an
-endpoint: `python tools/build_openapi.py`.
+Each is the reference contract (../shared/reference/ecf-api-<version>.openapi.json) cut down to the endpoints
+this service implements (v1 and v2: all of them), with the errata that docs/reference/ecf-domain.md lists made
+explicit: bodies are served as application/vnd.api+json, error lists are named ``errors``, 404 bodies are
+``{"error": ...}``, nullable enums admit null, and the 400 responses are documented. Every POST and PUT also
+documents the Idempotency-Key header, the Idempotent-Replayed response header and the 409/422 it adds
+(docs/idempotency.md); every list, page[cursor] and links.next; every operation its 401
+(``tools/openapi_parts.py`` has these and the other additions); every operation the 429 and every response
+the RateLimit and X-Request-Id headers, every operation the 500 that quotes the request id
+(``tools/openapi_guards.py``: docs/rate-limits.md, docs/observability.md). The endpoints this service adds (the change
+feed) come from ``tools/openapi_changes.py``. Run it after implementing an endpoint: `make openapi`
+(``python -m tools.build_openapi``). The product never reads the reference: the documents are committed.
 """
 
 from __future__ import annotations
@@ -20,10 +21,25 @@ import json
 import sys
 from pathlib import Path
 
+from tools.openapi_changes import own_operations
+from tools.openapi_guards import guard_rails
+from tools.openapi_parts import (
+    JSONAPI,
+    METHODS,
+    SERVERS,
+    answer_statuses,
+    csv_paging,
+    drop_boolean_required,
+    legacy_participants,
+    yaml_text,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT.parent / "shared" / "reference" / "ecf-api-v3.openapi.json"
-OUTPUT = ROOT / "chalicelib" / "openapi" / "v3.json"
-JSONAPI = "application/vnd.api+json"
+REFERENCES = ROOT.parent / "shared" / "reference"
+REFERENCE = REFERENCES / "ecf-api-v3.openapi.json"
+OUTPUTS = ROOT / "chalicelib" / "openapi"
+OUTPUT = OUTPUTS / "v3.json"
+VERSIONS = ("v1", "v2", "v3")
 
 IMPLEMENTED = {
     "/api/v3/schools/ecf": ["get"],
@@ -113,35 +129,6 @@ def _idempotency(operation: dict) -> None:
             }
 
 
-REQUEST_ID = {
-    "description": "This request's id (also in a 500 body, and the id of its audit record): quote it to DfE support",
-    "schema": {"type": "string", "example": "c6af9ac6-7b61-11e6-9a41-93e8d7a1b2c3"},
-}
-INTERNAL_ERROR = {
-    "type": "object",
-    "required": ["error", "request_id"],
-    "properties": {
-        "error": {"type": "string", "enum": ["Internal server error"]},
-        "request_id": {"type": "string", "description": "This request's id, as in the X-Request-Id header"},
-    },
-}
-
-
-def _request_ids(paths: dict, components: dict) -> None:
-    """The X-Request-Id header on every response, and the 500 every operation may answer with the request's id in
-    its body (docs/observability.md)."""
-    components.setdefault("headers", {})["RequestId"] = REQUEST_ID
-    components["schemas"]["InternalServerError"] = INTERNAL_ERROR
-    for operations in paths.values():
-        for operation in operations.values():
-            operation["responses"]["500"] = {
-                "description": "Internal server error: quote the request_id (or the X-Request-Id header) to DfE",
-                "content": {JSONAPI: {"schema": {"$ref": "#/components/schemas/InternalServerError"}}},
-            }
-            for response in operation["responses"].values():
-                response.setdefault("headers", {})["X-Request-Id"] = {"$ref": "#/components/headers/RequestId"}
-
-
 def _refs(node: object, found: set[str]) -> None:
     if isinstance(node, dict):
         ref = node.get("$ref")
@@ -155,9 +142,8 @@ def _refs(node: object, found: set[str]) -> None:
 
 
 def _nullable_enums(node: object) -> None:
-    """Null made explicit where the reference marks an enum, or an ``anyOf`` wrapper (v3 withdrawal, deferral,
-    transfer leaving/joining), nullable without allowing null: under OAS 3.0.3 ``nullable`` without a ``type`` is
-    ignored, and the real API sends null there (tests/openapi.py does the same to the reference)."""
+    """``nullable`` next to ``enum`` or ``anyOf`` admits null only if it is spelled out (OAS 3.0.3 ignores
+    ``nullable`` without a ``type``): the API sends null there (a withdrawal, a deferral, a transfer's side)."""
     if isinstance(node, dict):
         if node.get("nullable") and isinstance(node.get("enum"), list) and None not in node["enum"]:
             node["enum"].append(None)
@@ -211,38 +197,33 @@ def _cursor_paging(paths: dict, schemas: dict) -> None:
                 schemas[ref.rsplit("/", 1)[1]]["properties"]["links"] = LIST_LINKS
 
 
-ACTION_ROUTES = ("defer", "resume", "withdraw", "change-schedule")
-UNAUTHORISED = {
-    "description": "Unauthorized",
-    "content": {JSONAPI: {"schema": {"$ref": "#/components/schemas/UnauthorisedResponse"}}},
-}
-NOT_FOUND_RESPONSE = {
-    "description": "Not found",
-    "content": {JSONAPI: {"schema": {"$ref": "#/components/schemas/ResourceNotFound"}}},
-}
-
-
-def _truthful(paths: dict, schemas: dict) -> None:
-    """What the API does that the reference leaves out: every operation answers 401 without a valid token; the
-    participant actions answer 422 (``participant_id`` and the others); void answers 404 for another provider's
-    or an unknown declaration and 422 for an invalid transition; a participant or unfunded mentor without a TRN
-    has ``teacher_reference_number: null``."""
-    for path, operations in paths.items():
-        for method, operation in operations.items():
-            responses = operation["responses"]
-            responses.setdefault("401", copy.deepcopy(UNAUTHORISED))
-            if method == "put" and path.rsplit("/", 1)[-1] in (*ACTION_ROUTES, "void"):
-                responses.setdefault("422", _errors_response("Unprocessable entity (see the error catalogue)"))
-            if method == "put" and path.endswith("/void"):
-                responses.setdefault("404", copy.deepcopy(NOT_FOUND_RESPONSE))
-    for name in ("ECFParticipantAttributes", "UnfundedMentorAttributes"):
-        trn = schemas.get(name, {}).get("properties", {}).get("teacher_reference_number")
-        if trn is not None:
-            trn["nullable"] = True
-
-
 def build(reference: dict) -> dict:
-    paths: dict = _reference_paths(reference)
+    """The v3 document: the operations in ``IMPLEMENTED`` and the change feed."""
+    info = {
+        "title": "Lead Provider API (ECF) — partnerships",
+        "version": "v3",
+        "description": "The v3 endpoints this service implements; the contract of DfE's ECF lead provider API.",
+    }
+    return _document(reference, _reference_paths(reference, IMPLEMENTED, "v3"), info, own_operations())
+
+
+def build_version(reference: dict, version: str) -> dict:
+    """The v3 document, or v1's or v2's: every operation of their reference (the service implements them all)."""
+    if version == "v3":
+        return build(reference)
+    implemented = {path: [m for m in ops if m in METHODS] for path, ops in reference["paths"].items()}
+    paths = _reference_paths(reference, implemented, version)
+    legacy_participants(paths)
+    info = {
+        "title": f"Lead Provider API (ECF) — {version}",
+        "version": version,
+        "description": f"The {version} endpoints of DfE's ECF lead provider API, as this service implements them.",
+    }
+    return _document(reference, paths, info, ({}, {}))
+
+
+def _schema_names(reference: dict, paths: dict) -> list[str]:
+    """The reference's schemas the paths use, directly or through other schemas (ours excepted)."""
     names: set[str] = set()
     _refs(paths, names)
     names -= {"JsonApiErrors", "ResourceNotFound"}
@@ -254,46 +235,49 @@ def build(reference: dict) -> dict:
         _refs(schemas[name], more)
         pending |= more - names
         names |= more
+    return sorted(names)
+
+
+def _document(reference: dict, paths: dict, info: dict, own: tuple[dict, dict]) -> dict:
+    answer_statuses(paths)
+    schemas = reference["components"]["schemas"]
     components = {
         "securitySchemes": copy.deepcopy(reference["components"].get("securitySchemes", {})),
-        "schemas": {name: copy.deepcopy(schemas[name]) for name in sorted(names)},
+        "schemas": {name: copy.deepcopy(schemas[name]) for name in _schema_names(reference, paths)},
     }
+    drop_boolean_required(components["schemas"])
     _cursor_paging(paths, components["schemas"])
-    _truthful(paths, components["schemas"])
+    csv_paging(paths)
     components["schemas"]["JsonApiErrors"] = ERRORS
     components["schemas"]["ResourceNotFound"] = NOT_FOUND
     components["parameters"] = {"IdempotencyKey": IDEMPOTENCY_KEY}
     components["headers"] = {"IdempotentReplayed": IDEMPOTENT_REPLAYED}
-    own_paths, own_schemas = own_operations()
+    own_paths, own_schemas = own
     paths.update(own_paths)
     components["schemas"].update(own_schemas)
-    _rate_limits(paths, components)
-    _request_ids(paths, components)
     document = {
         "openapi": reference["openapi"],
-        "info": {
-            "title": "Lead Provider API (ECF) — partnerships",
-            "version": "v3",
-            "description": "The v3 endpoints this service implements; the contract of DfE's ECF lead provider API.",
-        },
-        "servers": [{"url": "/"}],
+        "info": info,
+        "servers": copy.deepcopy(SERVERS),
         "paths": paths,
         "components": components,
         "security": copy.deepcopy(reference.get("security", [])),
     }
+    guard_rails(paths, components)
     _nullable_enums(document)
     return document
 
 
-def _reference_paths(reference: dict) -> dict:
+def _reference_paths(reference: dict, implemented: dict[str, list[str]], version: str) -> dict:
     """The implemented operations of the reference, with its errata made explicit."""
     paths: dict = {}
-    for path, methods in IMPLEMENTED.items():
+    for path, methods in implemented.items():
         paths[path] = {}
         for method in methods:
             operation = copy.deepcopy(reference["paths"][path][method])
             # The reference reuses operation ids between list and show; ours must be unique.
-            slug = path.removeprefix("/api/v3/").replace("{id}", "by_id").replace("/", "_").replace("-", "_")
+            slug = path.removeprefix(f"/api/{version}/").replace("{id}", "by_id")
+            slug = slug.replace("/", "_").replace("-", "_").replace(".", "_")
             operation["operationId"] = f"{method}_{slug}"
             for response in operation["responses"].values():
                 content = response.get("content")
@@ -320,202 +304,23 @@ def _reference_paths(reference: dict) -> dict:
     return paths
 
 
-# --------------------------------------------------------------------------- rate limits (docs/rate-limits.md)
-
-RATE_LIMIT_HEADERS = {
-    "RateLimit-Limit": (
-        "RateLimitLimit",
-        "Requests allowed in the current window: per token (1000 per 5 minutes), or per address for requests "
-        "without a valid token (300 per 5 minutes). Absent only if the limiter could not count the request.",
-    ),
-    "RateLimit-Remaining": ("RateLimitRemaining", "Requests left in the current window."),
-    "RateLimit-Reset": ("RateLimitReset", "Seconds until the current window ends and a new one starts."),
-}
-RETRY_AFTER = ("RetryAfter", "Seconds to wait before retrying: until the current window ends.")
-
-
-def _header(description: str) -> dict:
-    return {"description": description, "schema": {"type": "integer", "minimum": 0}}
-
-
-def _rate_limits(paths: dict, components: dict) -> None:
-    """Every operation may answer 429 (with Retry-After), and every response carries the RateLimit headers."""
-    headers = components.setdefault("headers", {})
-    for name, description in RATE_LIMIT_HEADERS.values():
-        headers[name] = _header(description)
-    headers[RETRY_AFTER[0]] = _header(RETRY_AFTER[1])
-    limit_headers = {
-        header: {"$ref": f"#/components/headers/{name}"} for header, (name, _) in RATE_LIMIT_HEADERS.items()
-    }
-    for operations in paths.values():
-        for operation in operations.values():
-            responses = operation["responses"]
-            responses["429"] = _errors_response(
-                "Too many requests: this token's window (or, without a valid token, this address's) is full; retry "
-                "after Retry-After seconds"
-            )
-            responses["429"]["headers"] = {"Retry-After": {"$ref": f"#/components/headers/{RETRY_AFTER[0]}"}}
-            for response in responses.values():
-                response.setdefault("headers", {}).update(limit_headers)
-
-
-# --------------------------------------------------------------------------- our own operations (not in the reference)
-
-CHANGE_TYPES = ["participant", "partnership", "school", "participant-declaration", "statement"]
-CHANGE_KINDS = ["created", "updated", "visible", "hidden"]
-
-
-def _errors_response(description: str) -> dict:
-    return {
-        "description": description,
-        "content": {JSONAPI: {"schema": {"$ref": "#/components/schemas/JsonApiErrors"}}},
-    }
-
-
-def own_operations() -> tuple[dict, dict]:
-    """Paths and schemas of the endpoints this service adds to the reference API: the change feed
-    (docs/change-feed.md)."""
-    parameters = [
-        {
-            "name": "filter",
-            "in": "query",
-            "style": "deepObject",
-            "explode": True,
-            "required": False,
-            "schema": {"$ref": "#/components/schemas/ChangesFilter"},
-            "description": "Only entries about these resource types (the cursor still moves past the others).",
-            "example": "filter[resource_type]=participant,participant-declaration",
-        },
-        {
-            "name": "page",
-            "in": "query",
-            "style": "deepObject",
-            "explode": True,
-            "required": False,
-            "schema": {"$ref": "#/components/schemas/ChangesPagination"},
-            "description": "Cursor paging: start with an empty (or no) cursor, then follow links.next. "
-            "There are no page numbers.",
-            "example": "page[cursor]=&page[per_page]=100",
-        },
-    ]
-    operation = {
-        "operationId": "get_changes",
-        "summary": "The changes to what the lead provider can see, in order",
-        "description": (
-            "One entry per change to a participant, partnership, school, participant declaration or statement the "
-            "provider can see (including participants becoming visible or hidden), each with a sequence number. "
-            "A client that follows links.next from the start sees every change exactly once, in order. Entries are "
-            "kept 30 days: an older cursor gets 410 (run a full sync)."
-        ),
-        "tags": ["Changes"],
-        "parameters": parameters,
-        "responses": {
-            "200": {
-                "description": "A page of the feed (possibly empty: the feed has no last page)",
-                "content": {JSONAPI: {"schema": {"$ref": "#/components/schemas/ChangesResponse"}}},
-            },
-            "400": _errors_response(
-                "Bad request (an unknown resource type, page numbers, a cursor not made for "
-                "this caller, route and filters)"
-            ),
-            "401": {
-                "description": "Unauthorized",
-                "content": {JSONAPI: {"schema": {"$ref": "#/components/schemas/UnauthorisedResponse"}}},
-            },
-            "410": _errors_response("The cursor is older than the feed's 30-day retention: run a full sync"),
-        },
-    }
-    schemas = {
-        "ChangesFilter": {
-            "type": "object",
-            "properties": {
-                "resource_type": {
-                    "type": "string",
-                    "description": f"A comma-separated list of {', '.join(CHANGE_TYPES)}.",
-                    "example": "participant,partnership",
-                }
-            },
-        },
-        "ChangesPagination": {
-            "type": "object",
-            "properties": {
-                "cursor": {
-                    "type": "string",
-                    "description": "An opaque cursor from links.next or links.latest; empty or absent: from the "
-                    "oldest change kept.",
-                },
-                "per_page": {
-                    "type": "integer",
-                    "description": "Entries per page. Defaults to 100; at most 3000.",
-                    "example": 100,
-                },
-            },
-        },
-        "Change": {
-            "type": "object",
-            "required": ["type", "id", "attributes"],
-            "properties": {
-                "type": {"type": "string", "enum": ["change"]},
-                "id": {"type": "string", "description": "The sequence number, as a string.", "example": "1042"},
-                "attributes": {"$ref": "#/components/schemas/ChangeAttributes"},
-                "links": {
-                    "type": "object",
-                    "properties": {
-                        "related": {
-                            "type": "string",
-                            "description": "The resource's v3 URL (not for schools, whose URL needs a cohort, nor "
-                            "on hidden entries).",
-                        }
-                    },
-                },
-            },
-        },
-        "ChangeAttributes": {
-            "type": "object",
-            "required": ["sequence", "resource_type", "resource_id", "change", "updated_at"],
-            "properties": {
-                "sequence": {"type": "integer", "minimum": 1, "example": 1042},
-                "resource_type": {"type": "string", "enum": CHANGE_TYPES},
-                "resource_id": {"type": "string", "format": "uuid"},
-                "change": {"type": "string", "enum": CHANGE_KINDS},
-                "updated_at": {"type": "string", "format": "date-time", "example": "2024-06-01T12:00:00.123Z"},
-            },
-        },
-        "ChangesResponse": {
-            "type": "object",
-            "required": ["data", "links", "meta"],
-            "properties": {
-                "data": {"type": "array", "items": {"$ref": "#/components/schemas/Change"}},
-                "links": {
-                    "type": "object",
-                    "required": ["next", "latest"],
-                    "properties": {
-                        "next": {"type": "string", "description": "The next page (always present)."},
-                        "latest": {
-                            "type": "string",
-                            "description": "A cursor at the feed's current end: note it before a full sync, then "
-                            "follow the feed from it.",
-                        },
-                    },
-                },
-                "meta": {
-                    "type": "object",
-                    "required": ["caught_up"],
-                    "properties": {"caught_up": {"type": "boolean", "description": "This page reached the end."}},
-                },
-            },
-        },
-    }
-    return {"/api/v3/changes": {"get": operation}}, schemas
+def write(version: str, document: dict) -> list[Path]:
+    """``<version>.json`` and ``<version>.yaml`` in chalicelib/openapi/."""
+    written = [OUTPUTS / f"{version}.json", OUTPUTS / f"{version}.yaml"]
+    written[0].write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    written[1].write_text(yaml_text(document))
+    return written
 
 
 def main() -> int:
-    if not REFERENCE.is_file():
-        print(f"reference OpenAPI file not found at {REFERENCE}", file=sys.stderr)
-        return 1
-    document = build(json.loads(REFERENCE.read_text()))
-    OUTPUT.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-    print(f"wrote {OUTPUT.relative_to(ROOT)} ({len(document['paths'])} paths)")
+    for version in VERSIONS:
+        reference = REFERENCES / f"ecf-api-{version}.openapi.json"
+        if not reference.is_file():
+            print(f"reference OpenAPI file not found at {reference}", file=sys.stderr)
+            return 1
+        document = build_version(json.loads(reference.read_text()), version)
+        names = ", ".join(str(path.relative_to(ROOT)) for path in write(version, document))
+        print(f"wrote {names} ({len(document['paths'])} paths)")
     return 0
 
 

@@ -103,6 +103,10 @@ TOKEN_ALREADY_REVOKED = "API token {token_id} is already revoked"
 NOT_FOUND = "Resource not Found"
 INTERNAL_ERROR = "Internal server error"
 
+# --- The API documentation pages (/api-docs/{version}, docs/api-docs.md) ----------------------------
+API_DOCS_TITLE = "Lead Provider API (ECF) {version} — API documentation"
+API_DOCS_HEADING = "Lead Provider API (ECF)"
+
 # --- School challenge (docs/reference/ecf-domain.md 3.4) ------------------------------------------
 CHALLENGE_REASON_REQUIRED = "Select a reason why you think this confirmation is incorrect"
 CHALLENGE_ALREADY_CHALLENGED = "This partnership has already been challenged"

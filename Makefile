@@ -1,16 +1,23 @@
 # The two commands: `make run` (local stack with demo data) and `make test` (every check).
-PYTHON ?= python3.11
+#
+# One Python everywhere: the venv, CI and the Lambda runtime (chalice takes the runtime from the Python it runs on).
+PYTHON_VERSION := 3.13
+PYENV_ROOT ?= $(HOME)/.pyenv
+PYTHON ?= $(or $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/$(PYTHON_VERSION).*/bin/python$(PYTHON_VERSION)))),python$(PYTHON_VERSION))
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 DYNAMODB_PORT ?= 8001
 export PORT DYNAMODB_PORT
+IS_VENV_PYTHON := $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != tuple(map(int, "$(PYTHON_VERSION)".split("."))))'
 
 .PHONY: run test lint typecheck unit package bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml Makefile
+	@$(IS_VENV_PYTHON) 2>/dev/null || { test ! -d $(VENV) || echo "$(VENV) is not Python $(PYTHON_VERSION): rebuilding it"; rm -rf $(VENV); }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(IS_VENV_PYTHON) || { echo "need Python $(PYTHON_VERSION) (PYTHON=$(PYTHON))" >&2; exit 1; }
 	$(BIN)/pip install -q -r requirements-dev.txt
 	$(BIN)/pip install -q --no-deps -e .
 	@touch $(STAMP)

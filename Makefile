@@ -1,4 +1,5 @@
 # The two commands: `make run` (local stack with demo data) and `make test` (every check).
+# Packaging: `make package STAGE=...` (docs/operations.md).
 #
 # One Python everywhere: the venv, CI and the Lambda runtime (chalice takes the runtime from the Python it runs on).
 PYTHON_VERSION := 3.13
@@ -9,6 +10,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 DYNAMODB_PORT ?= 8001
+# Only a STAGE given on the command line counts: a STAGE variable in the environment (the app's own setting) must
+# not choose what gets packaged or deployed.
+STAGE := $(if $(filter command line,$(origin STAGE)),$(STAGE),dev)
 export PORT DYNAMODB_PORT
 IS_VENV_PYTHON := $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != tuple(map(int, "$(PYTHON_VERSION)".split("."))))'
 
@@ -25,7 +29,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml Makefile
 run: $(STAMP)
 	$(BIN)/python -m localdev
 
-test: lint typecheck unit package
+test: lint typecheck package unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -40,7 +44,7 @@ unit: $(STAMP)
 	$(BIN)/pytest -n 2
 
 package: $(STAMP)
-	bash infra/package.sh
+	bash infra/package.sh $(STAGE)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

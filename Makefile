@@ -1,5 +1,6 @@
 # The two commands: `make run` (local stack with demo data) and `make test` (every check).
-# Packaging: `make package STAGE=...` (docs/operations.md).
+# Deploying: `make package STAGE=...`, `make deploy STAGE=...` (prod asks, or CONFIRM=yes), `make seed STAGE=sandbox`
+# (docs/operations.md).
 #
 # One Python everywhere: the venv, CI and the Lambda runtime (chalice takes the runtime from the Python it runs on).
 PYTHON_VERSION := 3.13
@@ -16,7 +17,7 @@ STAGE := $(if $(filter command line,$(origin STAGE)),$(STAGE),dev)
 export PORT DYNAMODB_PORT
 IS_VENV_PYTHON := $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != tuple(map(int, "$(PYTHON_VERSION)".split("."))))'
 
-.PHONY: run test lint typecheck unit package bench clean
+.PHONY: run test lint typecheck unit package deploy seed bench bench-import clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml Makefile
 	@$(IS_VENV_PYTHON) 2>/dev/null || { test ! -d $(VENV) || echo "$(VENV) is not Python $(PYTHON_VERSION): rebuilding it"; rm -rf $(VENV); }
@@ -46,7 +47,16 @@ unit: $(STAMP)
 package: $(STAMP)
 	bash infra/package.sh $(STAGE)
 
-bench: $(STAMP)
+deploy: $(STAMP)
+	$(BIN)/python -m tools.deploy --stage $(STAGE) $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL))
+
+seed: $(STAMP)
+	$(BIN)/python -m localdev.seed --stage $(STAGE)
+
+bench-import: package
+	$(BIN)/python -m bench.package_import
+
+bench: bench-import
 	$(BIN)/python -m bench.run
 
 clean:

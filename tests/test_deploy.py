@@ -69,7 +69,9 @@ def _make(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if k not in {"CONFIRM", "ARTIFACT_BUCKET", "MAKEFLAGS"}}
     environment.update(env)
     return subprocess.run(
-        ["make", "--no-print-directory", *args], cwd=ROOT, env=environment, stdin=subprocess.DEVNULL,
+        # -o: never (re)build the virtualenv from here, whatever the timestamps say (`make test` has just built it).
+        ["make", "--no-print-directory", "-o", ".venv/.installed", *args], cwd=ROOT, env=environment,
+        stdin=subprocess.DEVNULL,
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
 

@@ -1,16 +1,28 @@
 # The two commands: `make run` (local stack with demo data) and `make test` (every check).
-PYTHON ?= python3.11
+# Deploying: `make package STAGE=...`, `make deploy STAGE=...` (prod asks, or CONFIRM=yes), `make seed STAGE=sandbox`
+# (docs/operations.md).
+#
+# One Python everywhere: the venv, CI and the Lambda runtime (chalice takes the runtime from the Python it runs on).
+PYTHON_VERSION := 3.13
+PYENV_ROOT ?= $(HOME)/.pyenv
+PYTHON ?= $(or $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/$(PYTHON_VERSION).*/bin/python$(PYTHON_VERSION)))),python$(PYTHON_VERSION))
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 DYNAMODB_PORT ?= 8001
+# Only a STAGE given on the command line counts: a STAGE variable in the environment (the app's own setting) must
+# not choose what gets packaged or deployed.
+STAGE := $(if $(filter command line,$(origin STAGE)),$(STAGE),dev)
 export PORT DYNAMODB_PORT
+IS_VENV_PYTHON := $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != tuple(map(int, "$(PYTHON_VERSION)".split("."))))'
 
-.PHONY: run test lint typecheck unit package bench clean browser openapi
+.PHONY: run test lint typecheck unit package deploy seed bench bench-import clean browser openapi
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml Makefile
+	@$(IS_VENV_PYTHON) 2>/dev/null || { test ! -d $(VENV) || echo "$(VENV) is not Python $(PYTHON_VERSION): rebuilding it"; rm -rf $(VENV); }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(IS_VENV_PYTHON) || { echo "need Python $(PYTHON_VERSION) (PYTHON=$(PYTHON))" >&2; exit 1; }
 	$(BIN)/pip install -q -r requirements-dev.txt
 	$(BIN)/pip install -q --no-deps -e .
 	@touch $(STAMP)
@@ -18,7 +30,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m localdev
 
-test: lint typecheck unit package
+test: lint typecheck package unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -49,9 +61,18 @@ openapi: $(STAMP)
 	$(BIN)/python -m tools.build_openapi
 
 package: $(STAMP)
-	bash infra/package.sh
+	bash infra/package.sh $(STAGE)
 
-bench: $(STAMP)
+deploy: $(STAMP)
+	$(BIN)/python -m tools.deploy --stage $(STAGE) $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL))
+
+seed: $(STAMP)
+	$(BIN)/python -m localdev.seed --stage $(STAGE)
+
+bench-import: package
+	$(BIN)/python -m bench.package_import
+
+bench: bench-import
 	$(BIN)/python -m bench.run
 
 clean:

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 APP_NAME = "ecf-lp-api"
 DEFAULT_DYNAMODB_PORT = 8001
-STAGES = ("local", "test", "dev", "prod")
+STAGES = ("local", "test", "dev", "sandbox", "prod")
 # A stage whose token key is not a secret: the key only protects local demo data.
 NON_SECRET_KEY_STAGES = ("local", "test")
 LOCAL_TOKEN_KEY = "local-development-token-key-not-a-secret"

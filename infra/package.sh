@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
-# Build the deployable CloudFormation (SAM) template and Lambda zip into out/, then check the template.
+# Build the deployable CloudFormation (SAM) template and Lambda zips for one stage, then check them.
 #
-#   bash infra/package.sh [chalice-stage]     (default: dev; works from any directory)
+#   bash infra/package.sh [stage] [out-dir]     (default: dev, out; works from any directory)
 #
-# `chalice package` writes out/sam.json and out/deployment.zip, deep-merging infra/template.json into
-# sam.json (tables, stream wiring, the real IAM policies, DLQ, alarms). Deploy with
-# `aws cloudformation package` + `aws cloudformation deploy --parameter-overrides Stage=<stage>` (README).
+# 1. tools/stack_template.py merge: the hand-written fragments (FRAGMENTS) into one merge template;
+# 2. `chalice package --merge-template`: out/sam.json, out/deployment.zip (app.py, chalicelib/) and
+#    out/layer-deployment.zip (requirements.txt, as a layer: .chalice/config.json automatic_layer), arm64, the
+#    runtime of this Python;
+# 3. tools/stack_template.py finish: the generated alarms and dashboard, the Stage parameter pinned to this stage;
+# 4. tools/slim_package.py: botocore's models for the services the app calls only, bytecode for what a cold start
+#    imports, and the 5 MB budget for both zips together;
+# 5. the reference check below and cfn-lint, with the cfn-lint-serverless rules.
+# Deploy with `make deploy STAGE=<stage>` (tools/deploy.py; docs/operations.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 STAGE="${1:-dev}"
 case "$STAGE" in
-    dev | test | prod) ;;  # the template's Stage AllowedValues; chalice itself accepts any name
-    *) echo "infra/package.sh: unknown stage '$STAGE' (dev, test or prod)" >&2; exit 2 ;;
+    dev | test | sandbox | prod) ;;  # the template's Stage AllowedValues; chalice itself accepts any name
+    *) echo "infra/package.sh: unknown stage '$STAGE' (dev, test, sandbox or prod)" >&2; exit 2 ;;
 esac
-OUT="out"
+OUT="${2:-out}"
+FRAGMENTS=(infra/template.json infra/monitoring.json infra/lint-pending.json)
+SCRATCH="$(mktemp -d)"
+trap 'rm -rf "$SCRATCH"' EXIT
+MERGED="$SCRATCH/merge-template.json"
 PYTHON=".venv/bin/python"
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-eu-west-2}"
 
@@ -24,9 +34,13 @@ for name in $(env | sed -n 's/^\(AWS_ENDPOINT_URL[A-Za-z0-9_]*\)=.*/\1/p'); do
 done
 
 rm -rf "$OUT"
-.venv/bin/chalice package --stage "$STAGE" --merge-template infra/template.json "$OUT"
+"$PYTHON" -m tools.stack_template merge "$MERGED" "${FRAGMENTS[@]}"
+.venv/bin/chalice package --stage "$STAGE" --merge-template "$MERGED" "$OUT"
 test -s "$OUT/sam.json"
 test -s "$OUT/deployment.zip"
+test -s "$OUT/layer-deployment.zip"
+"$PYTHON" -m tools.stack_template finish "$OUT/sam.json" --stage "$STAGE"
+"$PYTHON" -m tools.slim_package "$OUT" --stage "$STAGE"
 
 # cfn-lint validates SAM resources against SAM's schema without running the transform, so it does not
 # see a Ref/GetAtt to a missing resource inside a function's Events (e.g. a misspelled stream table).
@@ -69,5 +83,8 @@ if errors:
     sys.exit("unresolved references in sam.json:\n  " + "\n  ".join(errors))
 PY
 
-.venv/bin/cfn-lint "$OUT/sam.json"
-echo "packaged $OUT/sam.json and $OUT/deployment.zip ($(du -h "$OUT/deployment.zip" | cut -f1)) for stage $STAGE"
+# cfn-lint-serverless: Serverless Rules (awslabs/serverless-rules). A finding is fixed or suppressed on its resource
+# (Metadata cfn-lint ignore_checks) with the reason next to it; docs/operations.md lists them.
+.venv/bin/cfn-lint -a cfn_lint_serverless.rules -- "$OUT/sam.json"
+echo "$STAGE" > "$OUT/stage"
+echo "packaged $OUT/sam.json, $OUT/deployment.zip and $OUT/layer-deployment.zip for stage $STAGE"

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TypeVar
 
 ENCODING = "iso-8859-1"
 
@@ -260,8 +259,6 @@ LOCALITIES = ("", "", "", "Upper Town", "Westgate", "Kingsway", "Old Town", "Sou
 POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 
 
-T = TypeVar("T")
-
 NURSERY_TYPE = 15  # Local authority nursery school
 INDEPENDENT_SPECIAL_TYPE = 10
 FAITH_TYPES = frozenset({2, 3})  # voluntary aided and controlled: church schools
@@ -293,7 +290,7 @@ MAIN_EMAIL_SHARE = 0.95
 ALTERNATIVE_EMAIL_SHARE = 0.4
 
 
-def _weighted(rng: random.Random, options: Sequence[tuple[T, float]]) -> T:
+def _weighted[T](rng: random.Random, options: Sequence[tuple[T, float]]) -> T:
     values = [value for value, _ in options]
     weights = [weight for _, weight in options]
     return rng.choices(values, weights=weights, k=1)[0]

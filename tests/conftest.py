@@ -17,7 +17,9 @@ import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from chalicelib.repositories import storage  # noqa: E402
+from tests import package_helpers  # noqa: E402
 from tests.factories import World  # noqa: E402
+from tests.package_helpers import Packaged  # noqa: E402
 
 REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
 NOW = datetime(2024, 6, 1, 12, 0, 0, tzinfo=UTC)
@@ -30,6 +32,12 @@ def real_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     later test in the process would run with the ``test`` stage's variables (AUTH_CACHE_SECONDS=60, not the 0 set
     here). Put the real environment back after each test."""
     monkeypatch.setattr(os, "environ", os.environ)  # undone after the test: the object found now
+
+
+@pytest.fixture(scope="session")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
+    """The dev package (tests/package_helpers.py: out/ from `make package` when fresh, else built once)."""
+    return package_helpers.packaged(tmp_path_factory.mktemp("package"))
 
 
 @pytest.fixture

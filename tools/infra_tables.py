@@ -9,8 +9,8 @@ What it owns in the template (everything else is written by hand and left alone)
 * one ``AWS::DynamoDB::Table`` per table model (``chalicelib.models.table_models()``): key schema, attribute
   definitions, GSIs and LSIs from the model's ``_get_schema()`` (so stored ``attr_name`` names, not Python
   names), a stream where the model's ``Meta.stream_view_type`` asks for one, time to live on the model's
-  ``TTLAttribute`` if it has one, and the project's standard properties (on-demand, point-in-time recovery,
-  deletion protection, ``Retain`` policies, tags);
+  ``TTLAttribute`` if it has one, and the project's standard properties (on-demand, point-in-time recovery and
+  deletion protection in prod, ``Retain`` policies, tags);
 * the ``<Table>Name`` output of each table;
 * the table list of the ``ReadWriteAppTables`` statement of each function role in ``ROLE_TABLES``, and the
   statements of ``DEDICATED_TABLES`` (a table only some roles reach, with only the actions they need).
@@ -46,6 +46,9 @@ DYNAMODB_ITEM_ACTIONS = [
     "dynamodb:UpdateItem",
 ]
 ALL_TABLES = "*"
+# True in the prod stage only: the template's IsProduction condition (hand-written in infra/template.json).
+PRODUCTION_CONDITION = "IsProduction"
+IN_PRODUCTION = {"Fn::If": [PRODUCTION_CONDITION, True, False]}
 
 # Function role → the tables (model table suffixes) its handler reaches, or ALL_TABLES.
 # The three roles that grant every table are the API and the partnership handlers (their services reach almost
@@ -176,8 +179,9 @@ def table_resource(model: Any) -> dict[str, Any]:
     ttl = model._ttl_attribute()
     if ttl is not None:
         properties["TimeToLiveSpecification"] = {"AttributeName": ttl.attr_name, "Enabled": True}
-    properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
-    properties["DeletionProtectionEnabled"] = True
+    # Point-in-time recovery and deletion protection in production (tables are retained in every stage).
+    properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": IN_PRODUCTION}
+    properties["DeletionProtectionEnabled"] = IN_PRODUCTION
     properties["Tags"] = [{"Key": "app", "Value": "ecf-lp-api"}, {"Key": "stage", "Value": {"Ref": "Stage"}}]
     return {"Type": TABLE_TYPE, "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": properties}
 

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from admin import texts
 from admin.context import Context, Output
@@ -16,10 +16,8 @@ from chalicelib.services import importers
 if TYPE_CHECKING:
     from admin.parser import Commands
 
-T = TypeVar("T")
 
-
-def _with_progress(ctx: Context, label: str, unit: str, call: Callable[[ProgressBar], T]) -> T:
+def _with_progress[T](ctx: Context, label: str, unit: str, call: Callable[[ProgressBar], T]) -> T:
     bar = ProgressBar(ctx.err, label, unit=unit)
     try:
         result = call(bar)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from admin import arguments, texts
 from admin.context import Context, DomainErrorMessage, Output
@@ -19,14 +19,13 @@ if TYPE_CHECKING:
     from admin.parser import Commands
     from chalicelib.services.participant_admin import InductionRecordRow, ParticipantAdminView, ProfileAdminView
 
-T = TypeVar("T")
 RECORD_HEADERS = [
     "start", "end", "induction status", "training status", "school urn", "training programme", "lead provider",
     "delivery partner", "partnership",
 ]  # fmt: skip
 
 
-def _participant(participant_id: str, call: Callable[[], T]) -> T:
+def _participant[T](participant_id: str, call: Callable[[], T]) -> T:
     """Run a service call, re-wording an unknown participant id for the command line."""
     try:
         return call()

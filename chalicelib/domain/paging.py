@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from chalicelib.domain.clock import iso_millis
 
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 3000
 
-T = TypeVar("T")
 
 # Where a keyset page ended: the key attributes of its last item in the index it was read from (DynamoDB JSON,
 # e.g. {"ck": {"S": "2024-...#id"}, "id": {"S": "id"}}), or {"k": <sort key>} for lists ordered in memory.
@@ -47,7 +46,7 @@ class Order:
 
 
 @dataclass(frozen=True)
-class Listing(Generic[T]):
+class Listing[T]:
     """One page of a list: its items and, for keyset pages with more to come, where the next page starts."""
 
     items: list[T] = field(default_factory=list)
@@ -68,7 +67,7 @@ class KeyPage:
     next: Position | None = None
 
 
-def page_of(items: Sequence[T], page: Page, sort_key: Callable[[T], str], *, descending: bool = False) -> Listing[T]:
+def page_of[T](items: Sequence[T], page: Page, sort_key: Callable[[T], str], *, descending: bool = False) -> Listing[T]:
     """One page of a list already read whole and ordered by ``sort_key`` (unique per item).
 
     Page numbers slice; a keyset page takes the items after ``page.after`` (before it when descending). The

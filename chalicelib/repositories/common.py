@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
@@ -17,8 +17,6 @@ from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.paging import KeyPage, Page, Position
 from chalicelib.models.base import shared_connection
-
-M = TypeVar("M", bound=Model)
 
 BATCH_GET_MAX = 100
 # Keys read per index request while skipping to a deep page. A keys-only index
@@ -56,7 +54,7 @@ def conflicts_as(message: str) -> Iterator[None]:
         raise
 
 
-def batch_get(model: type[M], keys: Sequence[Any]) -> dict[Any, M]:
+def batch_get[M: Model](model: type[M], keys: Sequence[Any]) -> dict[Any, M]:
     """BatchGetItem in chunks of 100. Keys are hash keys or (hash, range) tuples."""
     found: dict[Any, M] = {}
     unique = list(dict.fromkeys(keys))

@@ -8,6 +8,7 @@ from chalicelib.api import (
     exports,
     participants,
     partnerships,
+    rate_limits,
     schools,
     unfunded_mentors,
 )
@@ -16,6 +17,7 @@ from chalicelib.events import handlers
 
 app = Application(app_name="ecf-lp-api")
 app.experimental_feature_flags.update({"BLUEPRINTS"})
+app.register_middleware(rate_limits.middleware, "http")
 
 for blueprint in (
     schools.bp,

@@ -102,6 +102,16 @@ TOKEN_UNKNOWN = "no API token with id {token_id}"
 TOKEN_ALREADY_REVOKED = "API token {token_id} is already revoked"
 NOT_FOUND = "Resource not Found"
 INTERNAL_ERROR = "Internal server error"
+# Rate limits (docs/rate-limits.md): the 429's title and detail, by what was counted. {window}: "5 minutes".
+TOO_MANY_REQUESTS = "Too many requests"
+RATE_LIMITED_TOKEN = (
+    "The limit is {limit} requests per {window} for each token, and this token has reached it. "
+    "Retry after {seconds} seconds (Retry-After), when a new window starts."
+)
+RATE_LIMITED_ADDRESS = (
+    "The limit is {limit} requests per {window} from one address without a valid token, and this address has "
+    "reached it. Retry after {seconds} seconds (Retry-After), when a new window starts."
+)
 
 # --- School challenge (docs/reference/ecf-domain.md 3.4) ------------------------------------------
 CHALLENGE_REASON_REQUIRED = "Select a reason why you think this confirmation is incorrect"

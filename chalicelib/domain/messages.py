@@ -112,6 +112,13 @@ RATE_LIMITED_ADDRESS = (
     "The limit is {limit} requests per {window} from one address without a valid token, and this address has "
     "reached it. Retry after {seconds} seconds (Retry-After), when a new window starts."
 )
+# The edge's own 429s (infra/template.json; tests/test_infra.py checks the template carries these texts): API
+# Gateway's stage throttle, and the WAF rule that limits each address ({limit}: the WafIpRateLimit parameter, 2000).
+EDGE_THROTTLED = "The API is receiving more requests than it can take at the moment. Retry after a second."
+EDGE_ADDRESS_LIMITED = (
+    "More than {limit} requests in 5 minutes came from your address. Retry in a few minutes, and spread your requests "
+    "out."
+)
 
 # --- School challenge (docs/reference/ecf-domain.md 3.4) ------------------------------------------
 CHALLENGE_REASON_REQUIRED = "Select a reason why you think this confirmation is incorrect"

@@ -9,6 +9,7 @@ from chalicelib.api import (
     observability,
     participants,
     partnerships,
+    rate_limits,
     schools,
     unfunded_mentors,
 )
@@ -19,6 +20,8 @@ app = Application(app_name="ecf-lp-api")
 app.experimental_feature_flags.update({"BLUEPRINTS"})
 # Outermost first: request ids, the 500 body, the log line (the audit record) and metrics of every request.
 app.register_middleware(observability.middleware, "http")
+# Then the rate limiter (docs/rate-limits.md): its 401s and 429s pass through the log line above.
+app.register_middleware(rate_limits.middleware, "http")
 
 for blueprint in (
     schools.bp,

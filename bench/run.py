@@ -746,6 +746,8 @@ def report(
         "deep reads; after 3 repetitions a row stops once it has run "
         f"{float(os.environ.get('BENCH_ROW_SECONDS', '20')):.0f} s (2 if very slow), hence N.",
         "- Rows marked EXTRA change moto's behaviour as their note says; every other row is plain moto.",
+        "- The rate limiter's one `UpdateItem` per request goes through botocore directly: it is in the times (and in "
+        "the time outside DynamoDB calls) but not in the request counts; `python -m bench.rate_limits` measures it.",
         "",
         "| Request | N | DynamoDB requests per API request (by operation) | Total | Median ms | p95 ms "
         "| Median ms outside DynamoDB calls | Notes |",

@@ -150,6 +150,19 @@ def print_finance(finance: FinanceExample | None, tokens: dict[str, str], base: 
         _print(f"  {admin} {command} {finance.statement_id}")
 
 
+def rate_limits_line() -> str:
+    """The limits in force (docs/rate-limits.md), and the variables that set them (a value set before start wins)."""
+    from chalicelib import config
+    from chalicelib.domain.rate_limits import describe_seconds
+
+    settings = config.current()
+    window = describe_seconds(settings.rate_limit_window_seconds)
+    return (
+        f"{settings.rate_limit_per_token} requests per {window} per token, {settings.rate_limit_per_ip} per address "
+        "without a valid token (RATE_LIMIT_PER_TOKEN, RATE_LIMIT_PER_IP, RATE_LIMIT_WINDOW_SECONDS)"
+    )
+
+
 def print_banner(stack: Stack) -> None:
     assert stack.api is not None
     assert stack.moto is not None
@@ -166,6 +179,7 @@ def print_banner(stack: Stack) -> None:
         _print("Change feed        starts after the demo data (record_changes reads its streams from where they were)")
     schedules = "; ".join(stack.scheduler.describe()) if stack.scheduler and stack.scheduler.jobs else "none"
     _print(f"Schedules          {schedules}")
+    _print(f"Rate limits        {rate_limits_line()}")
     timings = stack.timings
     parts = [f"servers and tables {timings['startup']:.1f}s"]
     if "demo" in timings:

@@ -67,7 +67,9 @@ def configure_environment(dynamodb_port: int, environ: MutableMapping[str, str] 
 
     The credentials are always fake: nothing in the local stack should reach real AWS,
     and if something did (a client without the endpoint) it must fail, not use a
-    developer's real keys.
+    developer's real keys. The stage's settings (``.chalice/config.json``: ``AUTH_CACHE_SECONDS``,
+    ``RATE_LIMIT_PER_TOKEN``, ...) are defaults: a variable already set wins, so a tester can lower a limit
+    (``RATE_LIMIT_PER_TOKEN=5 make run``). The stage's identity (``STAGE``, ``TABLE_PREFIX``) is always local.
     """
     env = os.environ if environ is None else environ
     endpoint = f"http://{HOST}:{dynamodb_port}"
@@ -82,7 +84,8 @@ def configure_environment(dynamodb_port: int, environ: MutableMapping[str, str] 
         STAGE=STAGE,
         TABLE_PREFIX=f"ecf-lp-api-{STAGE}",
     )
-    env.update(stage_variables())
+    for name, value in stage_variables().items():
+        env.setdefault(name, value)
     return endpoint
 
 
@@ -335,10 +338,12 @@ def direct_to_backend() -> Iterator[None]:
 
 
 def load_app(project_dir: Path = PROJECT_DIR) -> tuple[Any, Any]:
-    """The Chalice app and its ``local`` stage config, loaded as ``chalice local --stage local`` does."""
+    """The Chalice app and its ``local`` stage config, loaded as ``chalice local --stage local`` does, except that
+    the stage's variables do not overwrite the environment: ``configure_environment`` has already set them, keeping
+    the values a user set (Chalice would write the stage's values over them)."""
     from chalice.cli.factory import CLIFactory
 
-    factory = CLIFactory(str(project_dir), environ=os.environ)  # the default factory works on a copy
+    factory = CLIFactory(str(project_dir), environ=dict(os.environ))  # Chalice writes the stage's variables here
     config = factory.create_config_obj(chalice_stage_name=STAGE)
     return config.chalice_app, config
 

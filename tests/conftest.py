@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-# Before importing moto or the app: no real credentials, no endpoint override (which disables mock_aws).
+# Before importing moto or the app: no real credentials, no endpoint override (which disables mock_aws). The rate
+# limiter runs on every API request, with limits no other test reaches; tests/test_rate_limits.py lowers them.
 from localdev.fakeaws import fresh_storage, isolate_environment
 
-isolate_environment(AUTH_CACHE_SECONDS="0", REFERENCE_CACHE_SECONDS="0")
+isolate_environment(
+    AUTH_CACHE_SECONDS="0", REFERENCE_CACHE_SECONDS="0", RATE_LIMIT_PER_TOKEN="1000000", RATE_LIMIT_PER_IP="1000000"
+)
 
 import json  # noqa: E402
 import os  # noqa: E402

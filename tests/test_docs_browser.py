@@ -110,7 +110,7 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         driver.quit()
 
 
-def wait_for(find: Callable[[], T | None], what: str, timeout: float = WAIT) -> T:
+def wait_for[T](find: Callable[[], T | None], what: str, timeout: float = WAIT) -> T:
     deadline = time.monotonic() + timeout
     while True:
         found = find()

@@ -78,9 +78,13 @@ def test_a_repeat_gets_the_stored_response_without_running_again(env: Any) -> No
     assert assert_valid("v3", "POST", PATH, repeat) == assert_valid_served("POST", PATH, repeat)
     assert env.create.calls == 1
     # The first claims the key and stores the response; the repeat is one conditional PutItem that fails and
-    # returns the stored record. Nothing else is written.
+    # returns the stored record. Nothing else is written but the request's rate-limit count (docs/rate-limits.md).
     assert first_requests.on("idempotency") == ["PutItem", "UpdateItem"]
-    assert repeat_requests.made == [("GetItem", "api-tokens"), ("PutItem", "idempotency")]
+    assert repeat_requests.made == [
+        ("GetItem", "api-tokens"),
+        ("UpdateItem", "rate-limits"),
+        ("PutItem", "idempotency"),
+    ]
 
 
 def test_the_record_holds_hashes_the_response_and_a_24_hour_expiry(env: Any) -> None:

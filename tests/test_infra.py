@@ -20,6 +20,7 @@ from moto import mock_aws
 from pynamodb.models import Model
 
 from chalicelib import config, models
+from chalicelib.domain import messages as m
 from chalicelib.events.handlers import (
     CHANGES_STREAM_HANDLER,
     CHANGES_STREAM_PLACEHOLDER,
@@ -641,10 +642,99 @@ def test_missing_route_is_a_json_api_404(template: dict[str, Any]) -> None:
         assert body == not_found().body
 
 
+# --------------------------------------------------------------------------- the edge: stage throttling and WAF
+
+
+def _too_many(detail: str) -> dict[str, Any]:
+    return {"errors": [{"title": m.TOO_MANY_REQUESTS, "detail": detail}]}
+
+
+def test_stage_throttling_takes_its_rates_from_parameters(template: dict[str, Any]) -> None:
+    parameters = template["Parameters"]
+    for name, default in (("ApiThrottlingRateLimit", 100), ("ApiThrottlingBurstLimit", 200)):
+        assert (parameters[name]["Type"], parameters[name]["Default"], parameters[name]["MinValue"]) == (
+            "Number",
+            default,
+            1,
+        )
+    assert template["Resources"]["RestAPI"]["Properties"]["MethodSettings"] == [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": {"Ref": "ApiThrottlingRateLimit"},
+            "ThrottlingBurstLimit": {"Ref": "ApiThrottlingBurstLimit"},
+        }
+    ]
+
+
+def test_a_throttled_request_is_a_json_api_429(template: dict[str, Any]) -> None:
+    throttled = template["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]["THROTTLED"]
+    assert throttled["StatusCode"] == "429"
+    assert throttled["ResponseParameters"]["Headers"] == {
+        "Content-Type": "'application/vnd.api+json'",
+        "Retry-After": "'1'",
+    }
+    assert set(throttled["ResponseTemplates"]) == {"application/json", "application/vnd.api+json"}
+    for body in throttled["ResponseTemplates"].values():
+        assert json.loads(body) == _too_many(m.EDGE_THROTTLED)
+
+
+def test_the_waf_limits_each_address_above_what_the_app_allows(
+    template: dict[str, Any], chalice_config: dict[str, Any]
+) -> None:
+    """One rate-based rule: per client IP, over 5 minutes (the app's windows), blocking with a JSON:API 429; its
+    limit is above every stage's per-token and per-address limits, so the WAF never blocks a caller the app would
+    still serve."""
+    parameter = template["Parameters"]["WafIpRateLimit"]
+    assert (parameter["Type"], parameter["Default"], parameter["MinValue"]) == ("Number", 2000, 10)
+    acl = template["Resources"]["ApiWebAcl"]
+    assert acl["Type"] == "AWS::WAFv2::WebACL"
+    properties = acl["Properties"]
+    assert (properties["Scope"], properties["DefaultAction"]) == ("REGIONAL", {"Allow": {}})
+    (rule,) = properties["Rules"]
+    statement = rule["Statement"]["RateBasedStatement"]
+    assert statement == {"Limit": {"Ref": "WafIpRateLimit"}, "AggregateKeyType": "IP", "EvaluationWindowSec": 300}
+    block = rule["Action"]["Block"]["CustomResponse"]
+    assert block["ResponseCode"] == 429
+    body = properties["CustomResponseBodies"][block["CustomResponseBodyKey"]]
+    assert body["ContentType"] == "APPLICATION_JSON"
+    content = resolve(body["Content"], {"WafIpRateLimit": str(parameter["Default"])})
+    assert json.loads(content) == _too_many(m.EDGE_ADDRESS_LIMITED.format(limit=parameter["Default"]))
+    for stage in STAGES:
+        variables = chalice_config["stages"][stage]["environment_variables"]
+        assert int(variables["RATE_LIMIT_WINDOW_SECONDS"]) == statement["EvaluationWindowSec"], stage
+        assert int(variables["RATE_LIMIT_PER_TOKEN"]) < parameter["Default"], stage
+        assert int(variables["RATE_LIMIT_PER_IP"]) < parameter["Default"], stage
+
+
+def test_the_waf_is_associated_with_the_api_stage(template: dict[str, Any]) -> None:
+    """The association names the stage SAM makes for the RestAPI (``${RestAPI.Stage}``: SAM resolves it to the stage
+    resource, so the association waits for the stage)."""
+    association = template["Resources"]["ApiWebAclAssociation"]
+    assert association["Type"] == "AWS::WAFv2::WebACLAssociation"
+    properties = association["Properties"]
+    assert properties["WebACLArn"] == {"Fn::GetAtt": ["ApiWebAcl", "Arn"]}
+    names = {**_params("dev"), "RestAPI": "a1b2c3", "RestAPI.Stage": "api"}
+    assert resolve(properties["ResourceArn"], names) == f"arn:aws:apigateway:{REGION}::/restapis/a1b2c3/stages/api"
+
+
+def test_an_alarm_watches_what_the_waf_blocks(template: dict[str, Any]) -> None:
+    acl = template["Resources"]["ApiWebAcl"]["Properties"]
+    alarm = template["Resources"]["IpRateLimitBlockingAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("AWS/WAFV2", "BlockedRequests", "Sum")
+    dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+    assert dimensions["WebACL"] == acl["VisibilityConfig"]["MetricName"]
+    assert dimensions["Rule"] == acl["Rules"][0]["VisibilityConfig"]["MetricName"]
+    assert dimensions["Region"] == {"Ref": "AWS::Region"}
+    assert alarm["AlarmActions"] == {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+
+
 # --------------------------------------------------------------------------- chalice package + merge
 
 
-def test_chalice_package_with_merge_template(packaged: Packaged, template: dict[str, Any]) -> None:
+def test_chalice_package_with_merge_template(
+    packaged: Packaged, template: dict[str, Any], chalice_config: dict[str, Any]
+) -> None:
     """The package `make package` builds (tests/package_helpers.py): `chalice package --merge-template` with
     infra/template.json and the other fragments merged in, then completed by tools/stack_template.py."""
     sam = packaged.template
@@ -663,6 +753,7 @@ def test_chalice_package_with_merge_template(packaged: Packaged, template: dict[
     check_stream_event_sources(sam, template)
     check_schedule_event_sources(sam)
     check_functions_use_template_roles_and_environment(sam, template)
+    check_edge(sam, chalice_config)
 
 
 def check_stream_event_sources(packaged: dict[str, Any], template: dict[str, Any]) -> None:
@@ -766,6 +857,20 @@ def check_functions_use_template_roles_and_environment(packaged: dict[str, Any],
         assert_dynamodb_least_privilege(role_statements(packaged, role_id), role_id)
         assert lid in template["Resources"], f"{lid}: no stage environment in infra/template.json"
         assert properties["Environment"]["Variables"]["TABLE_PREFIX"] == {"Fn::Sub": "ecf-lp-api-${Stage}"}
+
+
+def check_edge(packaged: dict[str, Any], chalice_config: dict[str, Any]) -> None:
+    """The merge keeps Chalice's API and adds the throttling to it; the WAF association's ``${RestAPI.Stage}`` is a
+    reference SAM resolves only on an ``AWS::Serverless::Api``, whose stage is the one Chalice deploys."""
+    resources = packaged["Resources"]
+    api = resources["RestAPI"]
+    assert api["Type"] == "AWS::Serverless::Api"
+    assert api["Properties"]["StageName"] == chalice_config["stages"]["dev"]["api_gateway_stage"]
+    assert api["Properties"]["MethodSettings"][0]["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"}
+    assert "MISSING_AUTHENTICATION_TOKEN" in api["Properties"]["GatewayResponses"]
+    assert "THROTTLED" in api["Properties"]["GatewayResponses"]
+    assert resources["ApiWebAclAssociation"]["Type"] == "AWS::WAFv2::WebACLAssociation"
+    assert "${RestAPI.Stage}" in resources["ApiWebAclAssociation"]["Properties"]["ResourceArn"]["Fn::Sub"]
 
 
 # --------------------------------------------------------------------------- roles cover what the handlers do

@@ -377,10 +377,52 @@ def test_the_apps_schedules_can_all_run_locally(app: Chalice) -> None:
 # --------------------------------------------------------------------------- the whole process
 
 
+# What tests/conftest.py sets for the tests themselves: the local stack gets the local stage's values instead.
+TEST_SETTINGS = ("AUTH_CACHE_SECONDS", "REFERENCE_CACHE_SECONDS", "RATE_LIMIT_PER_TOKEN", "RATE_LIMIT_PER_IP")
+LOCAL_TOKEN_LIMIT = "4321"  # set as a tester would: the stack must keep it (docs/rate-limits.md)
+
+
 def _environment(port: int, dynamodb_port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL") and k not in TEST_SETTINGS}
     env.update(PORT=str(port), DYNAMODB_PORT=str(dynamodb_port), DEMO_SCHOOLS="300", PYTHONUNBUFFERED="1")
+    env["RATE_LIMIT_PER_TOKEN"] = LOCAL_TOKEN_LIMIT
     return env
+
+
+def test_the_local_stack_keeps_the_settings_a_user_set() -> None:
+    """The stage's settings are defaults (a tester can lower a limit); the stage itself and the endpoint are not."""
+    from localdev.stack import configure_environment, stage_variables
+
+    env = {
+        "RATE_LIMIT_PER_TOKEN": "5",
+        "AUTH_CACHE_SECONDS": "0",
+        "STAGE": "prod",
+        "TABLE_PREFIX": "x",
+        "AWS_PROFILE": "p",
+    }
+    assert configure_environment(8123, env) == "http://127.0.0.1:8123"
+    assert (env["RATE_LIMIT_PER_TOKEN"], env["AUTH_CACHE_SECONDS"]) == ("5", "0")
+    stage = stage_variables()
+    assert (stage["RATE_LIMIT_PER_TOKEN"], stage["AUTH_CACHE_SECONDS"]) == ("1000", "60")
+    for name in ("RATE_LIMIT_PER_IP", "RATE_LIMIT_WINDOW_SECONDS"):
+        assert env[name] == stage[name] == "300"
+    assert (env["STAGE"], env["TABLE_PREFIX"]) == ("local", "ecf-lp-api-local")
+    assert env["AWS_ENDPOINT_URL_DYNAMODB"] == "http://127.0.0.1:8123"
+    assert "AWS_PROFILE" not in env
+
+
+def test_loading_the_app_as_chalice_local_does_leaves_the_environment_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chalice writes the stage's variables into the environment it is given; the local stack gives it a copy."""
+    from localdev.stack import load_app
+
+    monkeypatch.setenv("RATE_LIMIT_PER_TOKEN", "7")
+    monkeypatch.delenv("AWS_EXECUTION_ENV", raising=False)  # Chalice sets its user agent here: put back after
+    before = dict(os.environ)
+    app_object, chalice_config = load_app()
+    assert app_object is not None
+    assert chalice_config.environment_variables["RATE_LIMIT_PER_TOKEN"] == "1000"
+    after = {name: value for name, value in os.environ.items() if name != "AWS_EXECUTION_ENV"}
+    assert after == before
 
 
 def test_python_m_localdev_serves_the_api_and_stops_cleanly(tmp_path: Path) -> None:
@@ -415,6 +457,7 @@ def test_python_m_localdev_serves_the_api_and_stops_cleanly(tmp_path: Path) -> N
             _assert_get_is_recorded(text, port, dynamodb_port)
             assert not [line for line in output if line.startswith("{")], "structured lines go to stderr"
             _assert_unknown_route_is_a_404(port)
+            _assert_schools_page_and_limits(port, text)
 
             feed_token, latest = _feed_end(text)
 
@@ -475,6 +518,19 @@ def _assert_get_is_recorded(banner: str, port: int, dynamodb_port: int) -> None:
             return
         assert time.monotonic() < deadline, f"{request_id} not in ecf-admin api-requests list: {done.stdout}"
         time.sleep(0.5)
+
+
+def _assert_schools_page_and_limits(port: int, banner: str) -> None:
+    """A GET with the first printed token works; its rate limit is the tester's value, not the stage's."""
+    token = re.search(r'Bearer ([A-Za-z0-9_-]+)"', banner).group(1)  # type: ignore[union-attr]
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v3/schools/ecf?filter[cohort]=2024&page[per_page]=5",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        assert response.headers["RateLimit-Limit"] == LOCAL_TOKEN_LIMIT
+    assert f"Rate limits        {LOCAL_TOKEN_LIMIT} requests per 5 minutes per token, 300 per address" in banner
 
 
 def _assert_unknown_route_is_a_404(port: int) -> None:

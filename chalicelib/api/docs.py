@@ -49,6 +49,8 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
+OPENAPI_PATH = "/api/v3/openapi.json"
+PUBLIC_PATHS = frozenset({OPENAPI_PATH})  # served to anyone: no token, no rate limit (api.rate_limits)
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ def _respond(served: Served, cache_control: str, extra: dict[str, str] | None = 
     return Response(body=served.body, status_code=200, headers={"Content-Type": served.content_type, **headers})
 
 
-@bp.route("/api/v3/openapi.json", methods=["GET"])
+@bp.route(OPENAPI_PATH, methods=["GET"])
 def openapi() -> Response:
     return _respond(document("v3"), REVALIDATE)
 

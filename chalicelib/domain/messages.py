@@ -102,6 +102,23 @@ TOKEN_UNKNOWN = "no API token with id {token_id}"
 TOKEN_ALREADY_REVOKED = "API token {token_id} is already revoked"
 NOT_FOUND = "Resource not Found"
 INTERNAL_ERROR = "Internal server error"
+# Rate limits (docs/rate-limits.md): the 429's title and detail, by what was counted. {window}: "5 minutes".
+TOO_MANY_REQUESTS = "Too many requests"
+RATE_LIMITED_TOKEN = (
+    "The limit is {limit} requests per {window} for each token, and this token has reached it. "
+    "Retry after {seconds} seconds (Retry-After), when a new window starts."
+)
+RATE_LIMITED_ADDRESS = (
+    "The limit is {limit} requests per {window} from one address without a valid token, and this address has "
+    "reached it. Retry after {seconds} seconds (Retry-After), when a new window starts."
+)
+# The edge's own 429s (infra/template.json; tests/test_infra.py checks the template carries these texts): API
+# Gateway's stage throttle, and the WAF rule that limits each address ({limit}: the WafIpRateLimit parameter, 2000).
+EDGE_THROTTLED = "The API is receiving more requests than it can take at the moment. Retry after a second."
+EDGE_ADDRESS_LIMITED = (
+    "More than {limit} requests in 5 minutes came from your address. Retry in a few minutes, and spread your requests "
+    "out."
+)
 
 # --- The API documentation pages (/api-docs/{version}, docs/api-docs.md) ----------------------------
 API_DOCS_TITLE = "Lead Provider API (ECF) {version} — API documentation"

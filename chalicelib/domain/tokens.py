@@ -35,7 +35,9 @@ class IssuedToken:
 
 @dataclass(frozen=True)
 class Caller:
-    """The lead provider an API request is made for."""
+    """The lead provider an API request is made for, and the public id of the token it came with (what its rate
+    limit is counted by: docs/rate-limits.md)."""
 
     lead_provider_id: str
     lead_provider_name: str
+    token_id: str

@@ -22,6 +22,7 @@ __all__ = [
     "Caller",
     "IssuedToken",
     "authenticate",
+    "cached_caller",
     "clear_cache",
     "create_token",
     "derived_key",
@@ -126,7 +127,7 @@ def authenticate(token: str | None, now: datetime) -> Caller | None:
     record = repo.get_token(digest)
     if record is not None and not record.active:
         record = None  # revoked: exactly like an unknown token
-    caller = Caller(record.lead_provider_id, record.lead_provider_name) if record else None
+    caller = Caller(record.lead_provider_id, record.lead_provider_name, record.token_id) if record else None
     if record is not None and (record.last_used_at is None or record.last_used_at < now - LAST_USED_INTERVAL):
         repo.touch_token(digest, now, now - LAST_USED_INTERVAL)
     if ttl > 0:
@@ -134,6 +135,17 @@ def authenticate(token: str | None, now: datetime) -> Caller | None:
             _cache.clear()
         _cache[digest] = (caller, time.monotonic() + ttl)
     return caller
+
+
+def cached_caller(token: str | None) -> Caller | None:
+    """The caller of a valid token this process looked up within ``AUTH_CACHE_SECONDS``, without a lookup; None for
+    any other token (unknown, revoked, or not looked up here lately)."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    cached = _cache.get(hash_token(token))
+    if cached is None or cached[1] <= time.monotonic():
+        return None
+    return cached[0]
 
 
 def clear_cache() -> None:

@@ -73,12 +73,13 @@ NOT_RUN: dict[str, str] = {
         "reads a deployed stage's SQS dead-letter queue and DynamoDB streams; the local stack has no such queue "
         "(tests/test_change_feed_replay.py covers the command against moto)"
     ),
-    "aws ssm put-parameter --name /ecf-lp-api/dev/token-hmac-key --type SecureString "
-    '--value "$(openssl rand -hex 32)"': _DEPLOYED,
-    "aws cloudformation package --template-file out/sam.json --s3-bucket <artifact-bucket> "
-    "--output-template-file out/packaged.json": _DEPLOYED,
-    "aws cloudformation deploy --template-file out/packaged.json --stack-name ecf-lp-api-dev "
-    "--parameter-overrides Stage=dev --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND": _DEPLOYED,
+    "aws iam create-role --role-name apigateway-cloudwatch-logs --assume-role-policy-document "
+    '\'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":'
+    '"apigateway.amazonaws.com"},"Action":"sts:AssumeRole"}]}\'': _DEPLOYED,
+    "aws iam attach-role-policy --role-name apigateway-cloudwatch-logs "
+    "--policy-arn arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs": _DEPLOYED,
+    "aws apigateway update-account --patch-operations "
+    "op=replace,path=/cloudwatchRoleArn,value=arn:aws:iam::<account>:role/apigateway-cloudwatch-logs": _DEPLOYED,
 }
 
 

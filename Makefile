@@ -7,7 +7,7 @@ PORT ?= 8000
 DYNAMODB_PORT ?= 8001
 export PORT DYNAMODB_PORT
 
-.PHONY: run test lint typecheck unit package bench clean
+.PHONY: run test lint typecheck unit package bench load clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -37,6 +37,10 @@ package: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# locust against the local stack (starts one, or LOAD_TOKEN=... targets the one on PORT): docs/local-stack.md
+load: $(STAMP)
+	$(BIN)/python -m localdev.load
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .mypy_cache

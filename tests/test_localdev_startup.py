@@ -1,0 +1,107 @@
+"""The local stack while it starts (503 + Retry-After, never a hang) and ``make load``'s locust runs."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from chalicelib.domain import messages as m
+from localdev import load
+from localdev.startup import RETRY_AFTER_SECONDS, StartingGate
+
+
+class _Ok(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        body = json.dumps({"data": []}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.api+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def gated() -> Iterator[tuple[ThreadingHTTPServer, StartingGate]]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
+    server.daemon_threads = True
+    gate = StartingGate(server)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server, gate
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def probe(port: int, method: str = "GET", body: bytes | None = None) -> http.client.HTTPResponse:
+    """A request with a short timeout: a hang fails the test (socket.timeout), it never waits."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    connection.request(method, "/api/v3/participants/ecf", body=body, headers={"Authorization": "Bearer x"})
+    return connection.getresponse()
+
+
+def test_until_the_gate_opens_every_request_gets_503_with_retry_after_and_a_json_api_error(
+    gated: tuple[ThreadingHTTPServer, StartingGate],
+) -> None:
+    server, gate = gated
+    port = server.server_address[1]
+    for method, body in (("GET", None), ("POST", b'{"data":{}}')):
+        response = probe(port, method, body)
+        assert response.status == 503
+        assert response.getheader("Retry-After") == str(RETRY_AFTER_SECONDS)
+        assert response.getheader("Content-Type") == "application/vnd.api+json"
+        assert response.getheader("Connection") == "close"
+        assert json.loads(response.read()) == {
+            "errors": [{"status": "503", "title": m.STARTING_TITLE, "detail": m.STARTING_DETAIL}]
+        }
+    gate.open()
+    response = probe(port)
+    assert response.status == 200
+    assert json.loads(response.read()) == {"data": []}
+
+
+# --------------------------------------------------------------------------- make load
+
+
+STATS = """Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,\
+Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%
+GET,/api/v3/participants/ecf,120,2,18,20.5,9,80,900,6.0,0.1,18,20,22,23,30,41,60,70,80,80,80
+,Aggregated,120,2,18,20.5,9,80,900,6.0,0.1,18,20,22,23,30,41,60,70,80,80,80
+"""
+
+
+def test_parse_stats_reads_the_aggregated_row() -> None:
+    result = load.parse_stats(STATS, users=16)
+    assert result == load.RunResult(users=16, requests=120, failures=2, median_ms=18.0, p95_ms=41.0, rps=6.0)
+    assert load.verdict(result, result) == ["failed requests: 4", "6.0 requests/s with 16 clients < 40"]
+    with pytest.raises(ValueError, match="no Aggregated row"):
+        load.parse_stats(STATS.splitlines()[0], users=1)
+
+
+def test_a_tiny_locust_run_is_parsed(gated: tuple[ThreadingHTTPServer, StartingGate]) -> None:
+    """A real locust run (3 s, 2 users) against a small server: the figures make sense together."""
+    server, gate = gated
+    gate.open()
+    result = load.run_locust(f"http://127.0.0.1:{server.server_address[1]}", "token", users=2, seconds=3)
+    assert result.users == 2
+    assert result.requests > 10
+    assert result.failures == 0
+    assert 0 < result.median_ms <= result.p95_ms
+    assert result.rps > 3
+
+
+def test_load_targets_127_0_0_1_only() -> None:
+    with pytest.raises(ValueError, match=r"127\.0\.0\.1 only"):
+        load.run_locust("http://example.org:80", "token", users=1, seconds=1)

@@ -401,15 +401,12 @@ def test_python_m_localdev_serves_the_api_and_stops_cleanly(tmp_path: Path) -> N
                 lines.put(line)
 
         threading.Thread(target=read, daemon=True).start()
-        output: list[str] = []
         try:
-            deadline = time.monotonic() + 60
-            while not any(line.startswith("Ready.") for line in output):
-                assert process.poll() is None, "".join(output) + (tmp_path / "stderr.log").read_text()
-                assert time.monotonic() < deadline, "no banner after 60 s:\n" + "".join(output)
-                with contextlib.suppress(queue.Empty):
-                    output.append(lines.get(timeout=0.5))
+            output, answers = _until_ready(process, lines, port, tmp_path)
             text = "".join(output)
+            assert 503 in answers, answers  # the demo data takes long enough for at least one probe to see it
+            assert set(answers) <= {503, "refused"}, answers
+            assert re.search(r"^Started in \d+\.\ds \(", text, re.MULTILINE), text
             assert f"http://127.0.0.1:{port}" in text
             assert f"http://127.0.0.1:{dynamodb_port}" in text
             assert PARTNERSHIPS_STREAM_HANDLER in text
@@ -457,6 +454,41 @@ def test_python_m_localdev_serves_the_api_and_stops_cleanly(tmp_path: Path) -> N
     assert code == 0, (tmp_path / "stderr.log").read_text()
     assert not listening(port)
     assert not listening(dynamodb_port)
+
+
+def _until_ready(
+    process: subprocess.Popen[str], lines: queue.Queue[str], port: int, tmp_path: Path
+) -> tuple[list[str], list[int | str]]:
+    """The output up to "Ready.", and what requests got meanwhile (refused, or 503 + Retry-After; never a hang)."""
+    output: list[str] = []
+    answers: list[int | str] = []
+    deadline = time.monotonic() + 60
+    while not any(line.startswith("Ready.") for line in output):
+        assert process.poll() is None, "".join(output) + (tmp_path / "stderr.log").read_text()
+        assert time.monotonic() < deadline, "no banner after 60 s:\n" + "".join(output)
+        with contextlib.suppress(queue.Empty):
+            output.append(lines.get(timeout=0.5))
+        if not any(line.startswith("Ready.") for line in output):
+            answers.append(_answer_while_starting(port))
+    return output, answers
+
+
+def _answer_while_starting(port: int) -> int | str:
+    """A request during start-up with a short socket timeout: "refused", or the status (503 asserts its headers).
+    A hang raises socket.timeout and fails the test."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
+    try:
+        connection.request("GET", "/api/v3/participants/ecf", headers={"Authorization": "Bearer x"})
+    except ConnectionRefusedError:
+        return "refused"
+    response = connection.getresponse()
+    if response.status == 503:
+        assert response.getheader("Retry-After", "").isdigit()
+        assert json.loads(response.read())["errors"][0]["status"] == "503"
+    connection.close()
+    return response.status
 
 
 def _feed_end(banner: str) -> tuple[str, str]:

@@ -105,3 +105,68 @@ def test_a_tiny_locust_run_is_parsed(gated: tuple[ThreadingHTTPServer, StartingG
 def test_load_targets_127_0_0_1_only() -> None:
     with pytest.raises(ValueError, match=r"127\.0\.0\.1 only"):
         load.run_locust("http://example.org:80", "token", users=1, seconds=1)
+
+
+# --------------------------------------------------------------------------- moto's responses as plain JSON
+
+
+def test_moto_item_responses_written_as_json_are_what_motos_serializer_writes(aws: None) -> None:
+    """``localdev.motojson``: every attribute type, a page with a LastEvaluatedKey, an empty GetItem, a batch
+    read and a write's ReturnValues parse to the same response with and without the patch."""
+    import boto3
+
+    from localdev import motojson
+
+    client = boto3.client("dynamodb", region_name="eu-west-2")
+    client.create_table(
+        TableName="motojson",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    item = {
+        "pk": {"S": "a"}, "s": {"S": "é ü \" \n"}, "n": {"N": "12.50"}, "b": {"B": b"\x00\xffbytes"},
+        "ss": {"SS": ["x", "y"]}, "ns": {"NS": ["1", "2"]}, "bs": {"BS": [b"\x01"]}, "t": {"BOOL": True},
+        "null": {"NULL": True}, "l": {"L": [{"S": "v"}, {"N": "3"}, {"M": {"k": {"S": "w"}}}]},
+        "m": {"M": {"nested": {"L": []}}},
+    }  # fmt: skip
+    for sk in range(3):
+        client.put_item(TableName="motojson", Item={**item, "sk": {"N": str(sk)}})
+
+    def calls() -> list[Any]:
+        return [
+            client.query(
+                TableName="motojson", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "a"}},
+                Limit=2,
+            ),
+            client.get_item(TableName="motojson", Key={"pk": {"S": "a"}, "sk": {"N": "1"}}),
+            client.get_item(TableName="motojson", Key={"pk": {"S": "none"}, "sk": {"N": "1"}}),
+            client.batch_get_item(RequestItems={"motojson": {"Keys": [{"pk": {"S": "a"}, "sk": {"N": "2"}}]}}),
+            client.scan(TableName="motojson", Select="COUNT"),
+            client.update_item(
+                TableName="motojson", Key={"pk": {"S": "a"}, "sk": {"N": "0"}}, UpdateExpression="SET t = :t",
+                ExpressionAttributeValues={":t": {"BOOL": True}}, ReturnValues="ALL_NEW",
+            ),
+        ]  # fmt: skip
+
+    def comparable(responses: list[Any]) -> list[Any]:
+        return [{k: v for k, v in r.items() if k != "ResponseMetadata"} for r in responses]
+
+    from moto.dynamodb.responses import DynamoResult
+
+    owner, name, fast = motojson.patch()
+    assert owner is DynamoResult
+    before = comparable(calls())
+    saved = DynamoResult.execute_result
+    setattr(DynamoResult, name, fast)
+    try:
+        after = comparable(calls())
+    finally:
+        DynamoResult.execute_result = saved  # type: ignore[method-assign]
+    assert after == before
+    assert before[0]["LastEvaluatedKey"] == {"pk": {"S": "a"}, "sk": {"N": "1"}}
+    assert before[1]["Item"]["b"] == {"B": b"\x00\xffbytes"}
+    assert "Item" not in before[2]

@@ -389,6 +389,7 @@ class Stack:
     demo_result: Any = None
     drained: int = 0
     feed_after_demo: bool = False  # the change feed started after the demo data (it has none of its records)
+    demo_snapshot: bool = True  # reuse the demo data's snapshot (localdev/snapshot.py) while its inputs are unchanged
     app: Any = None
     in_process: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
@@ -410,15 +411,6 @@ class Stack:
         self.in_process.enter_context(direct_to_backend())
         self.timings["startup"] = time.monotonic() - began
 
-        if self.demo:
-            from chalicelib.domain.clock import utcnow
-            from localdev.demo import load_demo
-
-            self.out(f"Loading demo data ({self.demo_schools} schools)...")
-            mark = time.monotonic()
-            self.demo_result = load_demo(utcnow(), schools_count=self.demo_schools, log=self.out)
-            self.timings["demo"] = time.monotonic() - mark
-
         from chalicelib import config
         from localdev.poller import StreamPoller
         from localdev.scheduler import Scheduler
@@ -426,19 +418,9 @@ class Stack:
         region = config.current().region
         self.poller = StreamPoller(self.app, endpoint, region=region)
         if self.demo:
-            # The change feed starts after the demo data, as a feed switched on over existing data does: its
-            # handler skips the demo's records (recording them all, a school change for each of 7 providers, took
-            # longer than loading the data itself). The other handlers get them, as below.
-            from chalicelib.events.handlers import CHANGES_STREAM_HANDLER
+            from localdev import demostart
 
-            self.poller.skip(CHANGES_STREAM_HANDLER)
-            self.feed_after_demo = True
-            # Hand the demo data's stream records to the handlers now, as Lambda would have
-            # done while it loaded, so the first requests find a settled system.
-            self.out("Delivering the demo data's stream records to the stream handlers...")
-            mark = time.monotonic()
-            self.drained = self.poller.drain()
-            self.timings["stream backlog"] = time.monotonic() - mark
+            demostart.load(self)  # from the snapshot, or built (and its stream records delivered)
         self.poller.start()
         self.scheduler = Scheduler(self.app, region=region)
         self.scheduler.start()

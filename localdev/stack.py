@@ -9,6 +9,7 @@ So this module imports nothing of the product at import time.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import os
@@ -214,7 +215,9 @@ class _TransactionSnapshot:
 
 
 def _query_patches() -> list[_Patch]:
-    """Fix 3: inside Query, the table's items unsorted (Query sorts its matches itself)."""
+    """Fix 3: inside Query, the table's items unsorted (Query sorts its matches itself), and no deep copy of
+    the matches of a keys-only or INCLUDE index (its projection copies what it keeps)."""
+    from moto.dynamodb.models import table as table_module
     from moto.dynamodb.models.table import Table
 
     original_query = Table.query
@@ -229,12 +232,62 @@ def _query_patches() -> list[_Patch]:
 
     def query(self: Table, *args: Any, **kwargs: Any) -> Any:
         _moto_state.in_query = True
+        _moto_state.projected_index = _projects_keys(self, args[7] if len(args) > 7 else kwargs.get("index_name"))  # noqa: PLR2004 - index_name's position in Table.query
         try:
             return original_query(self, *args, **kwargs)
         finally:
-            _moto_state.in_query = False
+            _moto_state.in_query = _moto_state.projected_index = False
 
-    return [(Table, "all_items", all_items), (Table, "query", query)]
+    return [
+        (Table, "all_items", all_items),
+        (Table, "query", query),
+        (table_module, "copy", _QueryCopy),
+        (table_module.SecondaryIndex, "project", _project),
+    ]
+
+
+def _project(self: Any, item: Any) -> Any:
+    """``SecondaryIndex.project`` for top-level attribute names (an index's keys and INCLUDE attributes are):
+    the same item as moto's, which turns the whole item into plain JSON and back to pick a few attributes."""
+    from moto.dynamodb.models.dynamo_type import Item
+
+    kind = (self.projection or {}).get("ProjectionType")
+    if kind not in ("KEYS_ONLY", "INCLUDE"):
+        return item
+    names = [*self.table_key_attrs, *(key["AttributeName"] for key in self.schema)]
+    if kind == "INCLUDE":
+        names += self.projection.get("NonKeyAttributes", [])
+    projected = Item(item.hash_key, item.range_key, {})
+    for name in names:
+        if name in item.attrs:
+            projected.attrs[name] = copy.deepcopy(item.attrs[name])
+    return projected
+
+
+def _projects_keys(table: Table, index_name: str | None) -> bool:
+    """True for an index that projects some attributes only (KEYS_ONLY or INCLUDE): its projection builds new
+    items, so moto's deep copy of every matching item before projecting them is wasted work."""
+    if not index_name:
+        return False
+    try:
+        projection = table.get_index(index_name).projection or {}
+    except KeyError:
+        return False  # moto reports the unknown index itself
+    return projection.get("ProjectionType") in ("KEYS_ONLY", "INCLUDE")
+
+
+class _QueryCopy:
+    """``copy`` as moto's table module sees it: inside a Query of a keys-only or INCLUDE index, the page of
+    matches is not deep-copied (``SecondaryIndex.project`` makes new items from them right after, and nothing
+    else touches them); everywhere else, ``copy`` itself."""
+
+    copy = staticmethod(copy.copy)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        if getattr(_moto_state, "projected_index", False) and isinstance(value, list):
+            return list(value)
+        return copy.deepcopy(value, memo)
 
 
 def _streams_patch() -> _Patch:

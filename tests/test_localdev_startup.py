@@ -170,3 +170,62 @@ def test_moto_item_responses_written_as_json_are_what_motos_serializer_writes(aw
     assert before[0]["LastEvaluatedKey"] == {"pk": {"S": "a"}, "sk": {"N": "1"}}
     assert before[1]["Item"]["b"] == {"B": b"\x00\xffbytes"}
     assert "Item" not in before[2]
+
+
+def test_tuned_index_queries_return_what_moto_returns(aws: None) -> None:
+    """``tune_moto``'s index queries (no deep copy before projecting, a direct projection): KEYS_ONLY, INCLUDE
+    and ALL indexes give the same pages as moto untuned."""
+    import boto3
+
+    from localdev.stack import tune_moto
+
+    client = boto3.client("dynamodb", region_name="eu-west-2")
+    key = [{"AttributeName": "g", "KeyType": "HASH"}, {"AttributeName": "r", "KeyType": "RANGE"}]
+    client.create_table(
+        TableName="indexes",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name in ("pk", "g", "r")],
+        GlobalSecondaryIndexes=[
+            {"IndexName": "keys", "KeySchema": key, "Projection": {"ProjectionType": "KEYS_ONLY"}},
+            {
+                "IndexName": "include",
+                "KeySchema": key,
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["name", "m"]},
+            },
+            {"IndexName": "all", "KeySchema": key, "Projection": {"ProjectionType": "ALL"}},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for i in range(7):
+        client.put_item(
+            TableName="indexes",
+            Item={
+                "pk": {"S": f"p{i}"}, "g": {"S": "group" if i % 3 else "other"}, "r": {"S": f"{i:03d}"},
+                "name": {"S": f"n{i}"}, "m": {"M": {"x": {"L": [{"N": str(i)}]}}}, "big": {"S": "x" * 100},
+            },
+        )  # fmt: skip
+
+    def pages() -> list[Any]:
+        out = []
+        for index in ("keys", "include", "all"):
+            kwargs: dict[str, Any] = {
+                "TableName": "indexes", "IndexName": index, "KeyConditionExpression": "g = :g",
+                "ExpressionAttributeValues": {":g": {"S": "group"}}, "Limit": 2,
+            }  # fmt: skip
+            while True:
+                page = client.query(**kwargs)
+                out.append((index, page["Items"], page.get("LastEvaluatedKey")))
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return out
+
+    untuned = pages()
+    undo = tune_moto()
+    try:
+        tuned = pages()
+    finally:
+        undo()
+    assert tuned == untuned
+    assert untuned[0][1][0] == {"pk": {"S": "p1"}, "g": {"S": "group"}, "r": {"S": "001"}}
+    assert set(next(page for page in untuned if page[0] == "include")[1][0]) == {"pk", "g", "r", "name", "m"}

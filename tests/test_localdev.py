@@ -386,7 +386,7 @@ def test_python_m_localdev_serves_the_api_and_stops_cleanly(tmp_path: Path) -> N
     port, dynamodb_port = free_port(), free_port()
     with (tmp_path / "stderr.log").open("wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "localdev"],
+            [sys.executable, "-m", "localdev", "--fresh-demo"],  # the path of a fresh clone: no snapshot
             cwd=PROJECT_DIR,
             env=_environment(port, dynamodb_port),
             stdout=subprocess.PIPE,

@@ -229,3 +229,34 @@ def test_tuned_index_queries_return_what_moto_returns(aws: None) -> None:
     assert tuned == untuned
     assert untuned[0][1][0] == {"pk": {"S": "p1"}, "g": {"S": "group"}, "r": {"S": "001"}}
     assert set(next(page for page in untuned if page[0] == "include")[1][0]) == {"pk", "g", "r", "name", "m"}
+
+
+# --------------------------------------------------------------------------- the demo data's snapshot
+
+
+def test_a_snapshot_restores_the_tables_and_the_demo_result(aws: None, tmp_path: Any) -> None:
+    from datetime import date
+
+    from chalicelib.domain.clock import utcnow
+    from chalicelib.services import tokens
+    from localdev import snapshot
+
+    kept = tokens.create_token("Ambition Institute", utcnow()).token
+    path = tmp_path / "demo-test.pickle"
+    snapshot.save(path, {"tokens": {"Ambition Institute": kept}}, 42)
+    later = tokens.create_token("Capita", utcnow()).token  # written after the snapshot
+    assert tokens.authenticate(later, utcnow()) is not None
+
+    assert snapshot.restore(path) == ({"tokens": {"Ambition Institute": kept}}, 42)
+    tokens.clear_cache()
+    assert tokens.authenticate(kept, utcnow()) is not None
+    assert tokens.authenticate(later, utcnow()) is None  # the tables are the snapshot's
+    assert snapshot.restore(tmp_path / "missing.pickle") is None
+
+    path.write_bytes(b"not a pickle")
+    assert snapshot.restore(path) is None  # an unreadable snapshot is dropped, to be rebuilt
+    assert not path.exists()
+
+    today = date(2026, 12, 6)
+    assert snapshot.key(3000, today) == snapshot.key(3000, today)
+    assert len({snapshot.key(3000, today), snapshot.key(300, today), snapshot.key(3000, date(2026, 12, 7))}) == 3

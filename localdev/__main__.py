@@ -163,7 +163,8 @@ def print_banner(stack: Stack) -> None:
     _print(f"API                {stack.api.url}  (stage local; OpenAPI at {stack.api.url}/api/v3/openapi.json)")
     _print(f"DynamoDB (moto)    {stack.moto.endpoint}")
     handlers = ", ".join(sorted(stack.poller.handlers)) or "none"
-    _print(f"Stream handlers    {handlers} (polling every {stack.poller.interval:.1f}s from TRIM_HORIZON)")
+    start = "after the snapshot's records" if "snapshot" in stack.timings else "from TRIM_HORIZON"
+    _print(f"Stream handlers    {handlers} (polling every {stack.poller.interval:.1f}s {start})")
     if stack.feed_after_demo:
         _print("Change feed        starts after the demo data (record_changes reads its streams from where they were)")
     schedules = "; ".join(stack.scheduler.describe()) if stack.scheduler and stack.scheduler.jobs else "none"

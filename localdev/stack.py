@@ -362,11 +362,11 @@ def direct_to_backend() -> Iterator[None]:
 
     The server and ``mock_aws`` share moto's backends (same account and region), so
     what is written here is what the server serves. Skipping HTTP makes a call about
-    three times cheaper, which is most of the demo data's loading time. Only while the
-    stack starts: ``mock_aws`` patches botocore for the whole process, so nothing else
-    may be talking to DynamoDB meanwhile (the API server and the poller's thread start
-    afterwards). Calls to an explicit endpoint, like the poller's stream reads, still
-    go to the server.
+    three times cheaper. ``mock_aws`` patches botocore for the whole process: the stack
+    enters this once its tables exist and keeps it until it stops, so the demo data, the
+    stream handlers, the API's requests and the schedules all call moto in process.
+    Calls to an explicit endpoint, like the poller's stream reads, still go to the
+    server, as do other processes (``ecf-admin``).
     """
     from moto import mock_aws
 

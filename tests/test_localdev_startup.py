@@ -238,9 +238,11 @@ def test_a_snapshot_restores_the_tables_and_the_demo_result(aws: None, tmp_path:
     from datetime import date
 
     from chalicelib.domain.clock import utcnow
-    from chalicelib.services import tokens
+    from chalicelib.services import providers, tokens
     from localdev import snapshot
 
+    for name in ("Ambition Institute", "Capita"):
+        providers.add_lead_provider(name, utcnow())
     kept = tokens.create_token("Ambition Institute", utcnow()).token
     path = tmp_path / "demo-test.pickle"
     snapshot.save(path, {"tokens": {"Ambition Institute": kept}}, 42)

@@ -405,7 +405,10 @@ def test_python_m_localdev_serves_the_api_and_stops_cleanly(tmp_path: Path) -> N
             output, answers = _until_ready(process, lines, port, tmp_path)
             text = "".join(output)
             assert 503 in answers, answers  # the demo data takes long enough for at least one probe to see it
-            assert set(answers) <= {503, "refused"}, answers
+            starting = answers[: answers.index(401)] if 401 in answers else answers  # 401: served (the gate opens
+            assert set(answers[len(starting) :]) <= {401}, answers  # just before the banner is printed)
+            assert set(starting) <= {503, "refused"}, answers
+            assert starting.index(503) > max((i for i, a in enumerate(starting) if a == "refused"), default=-1)
             assert re.search(r"^Started in \d+\.\ds \(", text, re.MULTILINE), text
             assert f"http://127.0.0.1:{port}" in text
             assert f"http://127.0.0.1:{dynamodb_port}" in text

@@ -17,7 +17,7 @@ STAGE := $(if $(filter command line,$(origin STAGE)),$(STAGE),dev)
 export PORT DYNAMODB_PORT
 IS_VENV_PYTHON := $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != tuple(map(int, "$(PYTHON_VERSION)".split("."))))'
 
-.PHONY: run test lint typecheck unit package deploy seed bench bench-import clean browser openapi
+.PHONY: run test lint typecheck unit package deploy seed bench bench-import load clean browser openapi
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml Makefile
 	@$(IS_VENV_PYTHON) 2>/dev/null || { test ! -d $(VENV) || echo "$(VENV) is not Python $(PYTHON_VERSION): rebuilding it"; rm -rf $(VENV); }
@@ -74,6 +74,10 @@ bench-import: package
 
 bench: bench-import
 	$(BIN)/python -m bench.run
+
+# locust against the local stack (starts one, or LOAD_TOKEN=... targets the one on PORT): docs/local-stack.md
+load: $(STAMP)
+	$(BIN)/python -m localdev.load
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .mypy_cache

@@ -55,6 +55,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="schools in the generated GIAS extract (env DEMO_SCHOOLS)",
     )
     parser.add_argument("--no-demo", action="store_true", help="start with empty tables")
+    parser.add_argument(
+        "--fresh-demo",
+        action="store_true",
+        help="build the demo data afresh, neither reading nor writing its snapshot in .localdev/",
+    )
     return parser.parse_args(argv)
 
 
@@ -174,7 +179,8 @@ def print_banner(stack: Stack) -> None:
     _print(f"OpenAPI            {url}/api-docs/v3/swagger.json and swagger.yaml (v1, v2 likewise)")
     _print(f"DynamoDB (moto)    {stack.moto.endpoint}")
     handlers = ", ".join(sorted(stack.poller.handlers)) or "none"
-    _print(f"Stream handlers    {handlers} (polling every {stack.poller.interval:.1f}s from TRIM_HORIZON)")
+    start = "after the snapshot's records" if "snapshot" in stack.timings else "from TRIM_HORIZON"
+    _print(f"Stream handlers    {handlers} (polling every {stack.poller.interval:.1f}s {start})")
     if stack.feed_after_demo:
         _print("Change feed        starts after the demo data (record_changes reads its streams from where they were)")
     schedules = "; ".join(stack.scheduler.describe()) if stack.scheduler and stack.scheduler.jobs else "none"
@@ -186,6 +192,10 @@ def print_banner(stack: Stack) -> None:
         parts.append(f"demo data {timings['demo']:.1f}s")
     if "stream backlog" in timings:
         parts.append(f"{stack.drained} stream records {timings['stream backlog']:.1f}s")
+    if "snapshot" in timings:
+        parts.append(f"demo data from its snapshot {timings['snapshot']:.1f}s")
+    if "snapshot saved" in timings:
+        parts.append(f"snapshot saved {timings['snapshot saved']:.1f}s")
     _print(f"Started in {timings['ready']:.1f}s ({', '.join(parts)}).")
     _print(f"{READY} Ctrl-C to stop (twice to stop at once).")
 
@@ -216,7 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     serving = threading.Event()
     _handle_signals(stop, serving)
 
-    stack = Stack(port=args.port, dynamodb_port=args.dynamodb_port, demo_schools=args.schools, demo=not args.no_demo)
+    stack = Stack(
+        port=args.port,
+        dynamodb_port=args.dynamodb_port,
+        demo_schools=args.schools,
+        demo=not args.no_demo,
+        demo_snapshot=not args.fresh_demo,
+    )
     stack.out = _print
     code = 0
     try:

@@ -108,6 +108,9 @@ class ApiServer:
             self._server = local_server(app, config, host, port)  # binds here
         except OSError as error:
             raise PortInUse(port, "PORT") from error
+        from localdev.startup import StartingGate
+
+        self.gate = StartingGate(self._server.server)  # 503 + Retry-After until the stack is ready
         self.url = f"http://{host}:{port}"
         self._thread = threading.Thread(target=self._server.server.serve_forever, name="api-server", daemon=True)
 

@@ -27,7 +27,8 @@ import random
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -39,6 +40,7 @@ from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.paging import Page
 from chalicelib.domain.partnerships import CHALLENGE_REASONS
 from chalicelib.domain.schools import is_cip_only, is_eligible, should_stage
+from chalicelib.repositories import cohorts as cohort_repo
 from chalicelib.services import (
     declarations,
     eligibility,
@@ -276,7 +278,31 @@ def load_demo(
     delivery_partners: int | None = None,
     log: Callable[[str], None] = print,
 ) -> DemoResult:
-    loader = _DemoLoader(now, random.Random(seed), log)
+    with _schedules_read_once():
+        return _load(_DemoLoader(now, random.Random(seed), log), schools_count, seed, delivery_partners)
+
+
+@contextmanager
+def _schedules_read_once() -> Iterator[None]:
+    """While the demo loads, each cohort's schedules are read once: they are imported in step 2 and never change
+    after, and ``induction.add_participant`` reads them for every participant (a 12-item Query of big items,
+    the largest single cost of loading the demo before this)."""
+    read = cohort_repo.schedules_of
+    seen: dict[int, Any] = {}
+
+    def schedules_of(year: int) -> Any:
+        if not seen.get(year):  # an empty answer is asked again (before the import brings them)
+            seen[year] = read(year)
+        return list(seen[year])
+
+    cohort_repo.schedules_of = schedules_of  # restored below
+    try:
+        yield
+    finally:
+        cohort_repo.schedules_of = read
+
+
+def _load(loader: _DemoLoader, schools_count: int, seed: int, delivery_partners: int | None) -> DemoResult:
     started = time.monotonic()
     loader.add_lead_providers()
     loader.lap("lead providers")

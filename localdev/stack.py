@@ -9,6 +9,7 @@ So this module imports nothing of the product at import time.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import os
@@ -95,7 +96,7 @@ _Patch = tuple[Any, str, Any]  # (class, attribute, replacement)
 
 
 def tune_moto() -> Callable[[], None]:
-    """Three fixes to moto's DynamoDB for a long-running local server (idempotent, process-wide, results unchanged).
+    """Four fixes to moto's DynamoDB for a long-running local server (idempotent, process-wide, results unchanged).
 
     1. Transactions. Before each TransactWriteItems moto deep-copies every table the
        transaction touches, once per item, to roll back on failure: a 100-item
@@ -113,6 +114,8 @@ def tune_moto() -> Callable[[], None]:
        items and then filters them: a school looked up by URN sorted 3,000 schools.
        Query sorts its matches itself (by the full key, so the order is total), so
        the up-front sort is skipped inside Query. Scan keeps it (its paging needs it).
+    4. Responses. Item operations' results are written with ``json.dumps``, not moto's shape-walking
+       serializer (``localdev.motojson``: most of a call's time).
 
     Returns a function that puts moto back as it was (for tests sharing a process).
     """
@@ -121,7 +124,9 @@ def tune_moto() -> Callable[[], None]:
     from localdev import motolock
 
     motolock.serialise_dynamodb()
-    patches = [*_query_patches(), *_transaction_patches(), _streams_patch()]
+    from localdev import motojson
+
+    patches = [*_query_patches(), *_transaction_patches(), _streams_patch(), motojson.patch()]
     saved = [(owner, name, owner.__dict__.get(name)) for owner, name, _ in patches]
     for owner, name, replacement in patches:
         setattr(owner, name, replacement)
@@ -216,7 +221,9 @@ class _TransactionSnapshot:
 
 
 def _query_patches() -> list[_Patch]:
-    """Fix 3: inside Query, the table's items unsorted (Query sorts its matches itself)."""
+    """Fix 3: inside Query, the table's items unsorted (Query sorts its matches itself), and no deep copy of
+    the matches of a keys-only or INCLUDE index (its projection copies what it keeps)."""
+    from moto.dynamodb.models import table as table_module
     from moto.dynamodb.models.table import Table
 
     original_query = Table.query
@@ -231,12 +238,62 @@ def _query_patches() -> list[_Patch]:
 
     def query(self: Table, *args: Any, **kwargs: Any) -> Any:
         _moto_state.in_query = True
+        _moto_state.projected_index = _projects_keys(self, args[7] if len(args) > 7 else kwargs.get("index_name"))  # noqa: PLR2004 - index_name's position in Table.query
         try:
             return original_query(self, *args, **kwargs)
         finally:
-            _moto_state.in_query = False
+            _moto_state.in_query = _moto_state.projected_index = False
 
-    return [(Table, "all_items", all_items), (Table, "query", query)]
+    return [
+        (Table, "all_items", all_items),
+        (Table, "query", query),
+        (table_module, "copy", _QueryCopy),
+        (table_module.SecondaryIndex, "project", _project),
+    ]
+
+
+def _project(self: Any, item: Any) -> Any:
+    """``SecondaryIndex.project`` for top-level attribute names (an index's keys and INCLUDE attributes are):
+    the same item as moto's, which turns the whole item into plain JSON and back to pick a few attributes."""
+    from moto.dynamodb.models.dynamo_type import Item
+
+    kind = (self.projection or {}).get("ProjectionType")
+    if kind not in ("KEYS_ONLY", "INCLUDE"):
+        return item
+    names = [*self.table_key_attrs, *(key["AttributeName"] for key in self.schema)]
+    if kind == "INCLUDE":
+        names += self.projection.get("NonKeyAttributes", [])
+    projected = Item(item.hash_key, item.range_key, {})
+    for name in names:
+        if name in item.attrs:
+            projected.attrs[name] = copy.deepcopy(item.attrs[name])
+    return projected
+
+
+def _projects_keys(table: Table, index_name: str | None) -> bool:
+    """True for an index that projects some attributes only (KEYS_ONLY or INCLUDE): its projection builds new
+    items, so moto's deep copy of every matching item before projecting them is wasted work."""
+    if not index_name:
+        return False
+    try:
+        projection = table.get_index(index_name).projection or {}
+    except KeyError:
+        return False  # moto reports the unknown index itself
+    return projection.get("ProjectionType") in ("KEYS_ONLY", "INCLUDE")
+
+
+class _QueryCopy:
+    """``copy`` as moto's table module sees it: inside a Query of a keys-only or INCLUDE index, the page of
+    matches is not deep-copied (``SecondaryIndex.project`` makes new items from them right after, and nothing
+    else touches them); everywhere else, ``copy`` itself."""
+
+    copy = staticmethod(copy.copy)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        if getattr(_moto_state, "projected_index", False) and isinstance(value, list):
+            return list(value)
+        return copy.deepcopy(value, memo)
 
 
 def _streams_patch() -> _Patch:
@@ -311,11 +368,11 @@ def direct_to_backend() -> Iterator[None]:
 
     The server and ``mock_aws`` share moto's backends (same account and region), so
     what is written here is what the server serves. Skipping HTTP makes a call about
-    three times cheaper, which is most of the demo data's loading time. Only while the
-    stack starts: ``mock_aws`` patches botocore for the whole process, so nothing else
-    may be talking to DynamoDB meanwhile (the API server and the poller's thread start
-    afterwards). Calls to an explicit endpoint, like the poller's stream reads, still
-    go to the server.
+    three times cheaper. ``mock_aws`` patches botocore for the whole process: the stack
+    enters this once its tables exist and keeps it until it stops, so the demo data, the
+    stream handlers, the API's requests and the schedules all call moto in process.
+    Calls to an explicit endpoint, like the poller's stream reads, still go to the
+    server, as do other processes (``ecf-admin``).
     """
     from moto import mock_aws
 
@@ -375,7 +432,9 @@ class Stack:
     demo_result: Any = None
     drained: int = 0
     feed_after_demo: bool = False  # the change feed started after the demo data (it has none of its records)
+    demo_snapshot: bool = True  # reuse the demo data's snapshot (localdev/snapshot.py) while its inputs are unchanged
     app: Any = None
+    in_process: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     def start(self) -> None:
         began = time.monotonic()
@@ -391,18 +450,13 @@ class Stack:
 
         quiet(sys.stderr)  # the app's structured lines to stderr (stdout has the banner), EMF metrics nowhere
         self.api = ApiServer(self.app, chalice_config, self.port)  # bind early: fail before loading data
+        self.api.start()  # answering at once: 503 + Retry-After until the gate opens below
         prepare_tables()
+        # From here on the process's own DynamoDB calls (demo data, stream handlers, API requests, schedules)
+        # go to moto's backend in process; the server on DYNAMODB_PORT serves the same tables to the poller's
+        # stream reads and to tools outside (ecf-admin). About 8x cheaper per call than HTTP (docs/local-stack.md).
+        self.in_process.enter_context(direct_to_backend())
         self.timings["startup"] = time.monotonic() - began
-
-        if self.demo:
-            from chalicelib.domain.clock import utcnow
-            from localdev.demo import load_demo
-
-            self.out(f"Loading demo data ({self.demo_schools} schools)...")
-            mark = time.monotonic()
-            with direct_to_backend():
-                self.demo_result = load_demo(utcnow(), schools_count=self.demo_schools, log=self.out)
-            self.timings["demo"] = time.monotonic() - mark
 
         from chalicelib import config
         from localdev.poller import StreamPoller
@@ -411,26 +465,15 @@ class Stack:
         region = config.current().region
         self.poller = StreamPoller(self.app, endpoint, region=region)
         if self.demo:
-            # The change feed starts after the demo data, as a feed switched on over existing data does: its
-            # handler skips the demo's records (recording them all, a school change for each of 7 providers, took
-            # longer than loading the data itself). The other handlers get them, as below.
-            from chalicelib.events.handlers import CHANGES_STREAM_HANDLER
+            from localdev import demostart
 
-            self.poller.skip(CHANGES_STREAM_HANDLER)
-            self.feed_after_demo = True
-            # Hand the demo data's stream records to the handlers now, as Lambda would have
-            # done while it loaded, so the first requests find a settled system.
-            self.out("Delivering the demo data's stream records to the stream handlers...")
-            mark = time.monotonic()
-            with direct_to_backend():  # the handlers' writes; the stream reads still go to the server
-                self.drained = self.poller.drain()
-            self.timings["stream backlog"] = time.monotonic() - mark
+            demostart.load(self)  # from the snapshot, or built (and its stream records delivered)
         self.poller.start()
         self.scheduler = Scheduler(self.app, region=region)
         self.scheduler.start()
         self.shipper = _start_log_shipper(self.app)
-        self.api.start()
         self.timings["ready"] = time.monotonic() - began
+        self.api.gate.open()
 
     def stop(self) -> None:
         """Stop whatever was started; safe to call at any point of ``start()`` and more than once."""
@@ -443,6 +486,8 @@ class Stack:
                 with contextlib.suppress(Exception):
                     part.stop()
         self.shipper = self.scheduler = self.poller = None
+        with contextlib.suppress(Exception):
+            self.in_process.close()
         if self.moto is not None:
             with contextlib.suppress(Exception):
                 self.moto.stop()

@@ -429,7 +429,7 @@ def test_python_m_localdev_serves_the_api_and_stops_cleanly(tmp_path: Path) -> N
     port, dynamodb_port = free_port(), free_port()
     with (tmp_path / "stderr.log").open("wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "localdev"],
+            [sys.executable, "-m", "localdev", "--fresh-demo"],  # the path of a fresh clone: no snapshot
             cwd=PROJECT_DIR,
             env=_environment(port, dynamodb_port),
             stdout=subprocess.PIPE,
@@ -444,15 +444,15 @@ def test_python_m_localdev_serves_the_api_and_stops_cleanly(tmp_path: Path) -> N
                 lines.put(line)
 
         threading.Thread(target=read, daemon=True).start()
-        output: list[str] = []
         try:
-            deadline = time.monotonic() + 60
-            while not any(line.startswith("Ready.") for line in output):
-                assert process.poll() is None, "".join(output) + (tmp_path / "stderr.log").read_text()
-                assert time.monotonic() < deadline, "no banner after 60 s:\n" + "".join(output)
-                with contextlib.suppress(queue.Empty):
-                    output.append(lines.get(timeout=0.5))
+            output, answers = _until_ready(process, lines, port, tmp_path)
             text = "".join(output)
+            assert 503 in answers, answers  # the demo data takes long enough for at least one probe to see it
+            starting = answers[: answers.index(401)] if 401 in answers else answers  # 401: served (the gate opens
+            assert set(answers[len(starting) :]) <= {401}, answers  # just before the banner is printed)
+            assert set(starting) <= {503, "refused"}, answers
+            assert starting.index(503) > max((i for i, a in enumerate(starting) if a == "refused"), default=-1)
+            assert re.search(r"^Started in \d+\.\ds \(", text, re.MULTILINE), text
             _assert_banner(text, port, dynamodb_port)
             _assert_get_is_recorded(text, port, dynamodb_port)
             assert not [line for line in output if line.startswith("{")], "structured lines go to stderr"
@@ -555,6 +555,44 @@ def _assert_banner(banner: str, port: int, dynamodb_port: int) -> None:
         assert 'data-spec-url="v3/swagger.json"' in response.read().decode()
     with urllib.request.urlopen(f"{page.group(1)}/swagger.yaml", timeout=10) as response:
         assert response.headers["Content-Type"] == "application/yaml"
+
+
+STARTED_WITHIN = 180  # s: a hang guard; building 300 schools' demo data takes over 60 s on a busy 2-core machine
+
+
+def _until_ready(
+    process: subprocess.Popen[str], lines: queue.Queue[str], port: int, tmp_path: Path
+) -> tuple[list[str], list[int | str]]:
+    """The output up to "Ready.", and what requests got meanwhile (refused, or 503 + Retry-After; never a hang)."""
+    output: list[str] = []
+    answers: list[int | str] = []
+    deadline = time.monotonic() + STARTED_WITHIN
+    while not any(line.startswith("Ready.") for line in output):
+        assert process.poll() is None, "".join(output) + (tmp_path / "stderr.log").read_text()
+        assert time.monotonic() < deadline, f"no banner after {STARTED_WITHIN} s:\n" + "".join(output)
+        with contextlib.suppress(queue.Empty):
+            output.append(lines.get(timeout=0.5))
+        if not any(line.startswith("Ready.") for line in output):
+            answers.append(_answer_while_starting(port))
+    return output, answers
+
+
+def _answer_while_starting(port: int) -> int | str:
+    """A request during start-up with a short socket timeout: "refused", or the status (503 asserts its headers).
+    A hang raises socket.timeout and fails the test."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
+    try:
+        connection.request("GET", "/api/v3/participants/ecf", headers={"Authorization": "Bearer x"})
+    except ConnectionRefusedError:
+        return "refused"
+    response = connection.getresponse()
+    if response.status == 503:
+        assert response.getheader("Retry-After", "").isdigit()
+        assert json.loads(response.read())["errors"][0]["status"] == "503"
+    connection.close()
+    return response.status
 
 
 def _feed_end(banner: str) -> tuple[str, str]:

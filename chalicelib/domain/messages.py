@@ -287,3 +287,7 @@ def replay_no_queue(name: str) -> str:
 
 
 REPLAY_BAD_SEQUENCE_NUMBERS = "its sequence numbers are not numbers: left on the queue"
+
+# The local stack while it starts (localdev/startup.py): 503 with Retry-After until it prints "Ready.".
+STARTING_TITLE = "Service unavailable"
+STARTING_DETAIL = "The local stack is starting (loading demo data); try again in a few seconds."

@@ -79,7 +79,7 @@ def server(world: Any) -> Iterator[str]:
     from chalice.config import Config
 
     import app as app_module
-    from localdev.stack import ApiServer
+    from localdev.apiserver import ApiServer
 
     app = app_module.app
     original = app.__class__  # chalice's local server swaps the app's class for its own

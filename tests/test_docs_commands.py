@@ -231,6 +231,18 @@ def _gias_extract(stack: Stack) -> str:
     return str(path)
 
 
+
+def _recorded_request_id(stack: Stack) -> str:
+    """The newest audit record of the first provider (the stack ships its request lines within seconds)."""
+    stack.get("/api/v3/delivery-partners?page[per_page]=1")
+    deadline = time.monotonic() + 30
+    while True:
+        requests = stack.admin_json("api-requests", "list", "--lead-provider", stack.tokens[0][0])["requests"]
+        if requests:
+            return str(requests[0]["request_id"])
+        assert time.monotonic() < deadline, "no audit record of the first provider after 30 s"
+        time.sleep(0.5)
+
 PLACEHOLDERS: dict[str, Placeholder] = {
     "URN": Placeholder(
         "the school of the first provider's first active 2024 partnership",
@@ -255,6 +267,7 @@ PLACEHOLDERS: dict[str, Placeholder] = {
         lambda stack: stack.get("/api/v3/participant-declarations?page[per_page]=1")["data"][0]["id"],
     ),
     "FILE": Placeholder("a file in the test's temporary folder", lambda stack: str(stack.tmp / "declarations.csv")),
+    "REQUEST_ID": Placeholder("a request the first provider made, from its audit trail", _recorded_request_id),
     "edubasealldata.csv": Placeholder("a generated 50-school GIAS extract (localdev/gias.py)", _gias_extract),
 }
 

@@ -47,6 +47,7 @@ def server(aws: None) -> Iterator[ApiServer]:
     import app as app_module
 
     api = ApiServer(app_module.app, chalice_config(), free_port())
+    api.gate.open()  # the stack opens it once ready (localdev/startup.py); this server is ready at once
     try:
         yield api
     finally:

@@ -102,7 +102,7 @@ def test_a_401_line_names_no_provider_and_keeps_the_reference_body(env: Env, log
     assert line["status"] == 401
     assert json.loads(line["response_body"]) == {"error": m.ACCESS_DENIED}
     assert "authorization" not in line["headers"]
-    assert line["dynamodb_requests"] == 1  # the token lookup
+    assert line["dynamodb_requests"] == 2  # the token lookup, the rate limiter's count for the address
 
 
 def test_a_422_line_keeps_both_bodies(env: Env, logs: Captured) -> None:
@@ -160,7 +160,8 @@ def test_a_429_line_names_the_provider_the_limiter_resolved(limited: Env, logs: 
     assert line["status"] == 429
     assert line["lead_provider_id"] == limited.lp.id
     assert line["response_body"] == RETRY_LATER
-    assert line["dynamodb_requests"] == 1  # the limiter's token lookup (the tests cache no token)
+    # The limiter's token lookup (the tests cache no token) and its counter updates (docs/rate-limits.md).
+    assert line["dynamodb_requests"] == 3
     (throttled,) = [d for d in logs.metrics if emf_values(d)["Throttled429"][0] == 1]
     assert emf_values(throttled)["Responses4xx"] == (1.0, "Count")
 
@@ -312,7 +313,7 @@ def test_metrics_are_emf_on_stdout(env: Env, capsys: pytest.CaptureFixture[str])
     }
     assert ok["Latency"][0] > 0
     assert ok["DynamoDBRequests"][0] >= 1
-    assert (denied["Responses4xx"], denied["DynamoDBRequests"]) == ((1.0, "Count"), (1.0, "Count"))
+    assert (denied["Responses4xx"], denied["DynamoDBRequests"]) == ((1.0, "Count"), (2.0, "Count"))  # lookup, limiter
     assert all(emf_dimensions(d) == {"service": "ecf-lp-api", "stage": "test"} for d in documents)
 
 

@@ -21,7 +21,6 @@ from tests.test_infra import (
     _canonical,
     _dynamodb_requests,
     _params,
-    chalice_package,
     resolve,
     role_statements,
 )
@@ -41,7 +40,9 @@ def template() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return chalice_package(tmp_path_factory.mktemp("package") / "out")
+    from tests import package_helpers
+
+    return dict(package_helpers.packaged(tmp_path_factory.mktemp("package")).template)
 
 
 def resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:

@@ -52,7 +52,8 @@ def test_code_and_dependencies_within_five_megabytes(packaged: Packaged) -> None
     function = packaged.function_zip.stat().st_size
     layer = packaged.layer_zip.stat().st_size
     assert function + layer <= slim_package.BUDGET_BYTES == 5_000_000, (function, layer)
-    assert function < 1_000_000, "the function zip holds the app only; dependencies go to the layer"
+    # The app with the vendored Swagger UI (~0.5 MB zipped, docs/api-docs.md).
+    assert function < 1_500_000, "the function zip holds the app only; dependencies go to the layer"
 
 
 def test_function_zip_is_the_app_and_the_layer_the_dependencies(packaged: Packaged) -> None:

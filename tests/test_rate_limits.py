@@ -252,7 +252,10 @@ def test_every_kind_of_api_response_carries_the_headers(
     assert answers[429][2].headers["Retry-After"] == "290"
     assert rate_headers(answers[401][2]) == (5, 4, 290)  # the address's window
     assert [s for s, (_, _, r) in answers.items() if "Retry-After" in r.headers] == [429]
-    assert json.loads(answers[500][2].body) == {"error": m.INTERNAL_ERROR}
+    assert json.loads(answers[500][2].body) == {
+        "error": m.INTERNAL_ERROR,
+        "request_id": answers[500][2].headers["X-Request-Id"],
+    }
     for status, (method, path, response) in answers.items():
         if status != 500:  # the reference documents no 500
             assert_valid_served(method, path, response)

@@ -127,7 +127,7 @@ def test_every_operation_documents_the_429_and_every_response_the_headers() -> N
         assert refused["content"] == {
             "application/vnd.api+json": {"schema": {"$ref": "#/components/schemas/JsonApiErrors"}}
         }, (method, path)
-        assert set(refused["headers"]) == RATE_LIMIT_HEADERS | {"Retry-After"}, (method, path)
+        assert set(refused["headers"]) == RATE_LIMIT_HEADERS | {"Retry-After", "X-Request-Id"}, (method, path)
         for status, response in operation["responses"].items():
             assert set(response["headers"]) >= RATE_LIMIT_HEADERS, (method, path, status)
             assert ("Retry-After" in response["headers"]) == (status == "429"), (method, path, status)

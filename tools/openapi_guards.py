@@ -81,8 +81,15 @@ def nullable_trn(schemas: dict) -> None:
 
 
 def guard_rails(paths: dict, components: dict) -> None:
-    """Rate limits first, then request ids (so the 429 carries X-Request-Id too, and the 500 no RateLimit headers:
-    the observability middleware answers it outside the limiter)."""
+    """Rate limits first, then request ids (so the 429 carries X-Request-Id too); a 500 carries the RateLimit
+    headers when the view raised (inside the limiter), not when the observability middleware answered it."""
     nullable_trn(components["schemas"])
     rate_limits(paths, components)
     request_ids(paths, components)
+    limit_headers = {
+        header: {"$ref": f"#/components/headers/{name}"} for header, (name, _) in RATE_LIMIT_HEADERS.items()
+    }
+    for operations in paths.values():
+        for operation in operations.values():
+            # A view's 500 passes back through the limiter, which adds its headers (docs/rate-limits.md).
+            operation["responses"]["500"]["headers"].update(limit_headers)

@@ -84,6 +84,7 @@ def server(world: Any) -> Iterator[str]:
     app = app_module.app
     original = app.__class__  # chalice's local server swaps the app's class for its own
     api = ApiServer(app, Config.create(chalice_stage="test", app_name=app.app_name, lambda_timeout=29), free_port())
+    api.gate.open()  # the local stack opens it once ready (localdev/startup.py); this server is ready at once
     api.start()
     try:
         yield api.url

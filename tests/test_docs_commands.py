@@ -231,7 +231,6 @@ def _gias_extract(stack: Stack) -> str:
     return str(path)
 
 
-
 def _recorded_request_id(stack: Stack) -> str:
     """The newest audit record of the first provider (the stack ships its request lines within seconds)."""
     stack.get("/api/v3/delivery-partners?page[per_page]=1")
@@ -242,6 +241,7 @@ def _recorded_request_id(stack: Stack) -> str:
             return str(requests[0]["request_id"])
         assert time.monotonic() < deadline, "no audit record of the first provider after 30 s"
         time.sleep(0.5)
+
 
 PLACEHOLDERS: dict[str, Placeholder] = {
     "URN": Placeholder(

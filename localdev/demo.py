@@ -26,21 +26,24 @@ import itertools
 import random
 import tempfile
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench import onboarding
 from chalicelib.domain.clock import parse_date, start_of_day
 from chalicelib.domain.declarations import STATES, rfc3339_seconds
-from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.paging import Page
-from chalicelib.domain.partnerships import CHALLENGE_REASONS
-from chalicelib.domain.schools import is_cip_only, is_eligible, should_stage
+from chalicelib.domain.participants import Programme, SchoolRef
+from chalicelib.domain.partnerships import CHALLENGE_REASONS, FIP, SIT_CHOICES, Partnership, challenge_deadline
+from chalicelib.domain.schools import SchoolCohort, is_cip_only, is_eligible, should_stage
 from chalicelib.repositories import cohorts as cohort_repo
+from chalicelib.repositories import seed as seed_repo
 from chalicelib.services import (
     declarations,
     eligibility,
@@ -277,9 +280,12 @@ def load_demo(
     seed: int = 2024,
     delivery_partners: int | None = None,
     log: Callable[[str], None] = print,
+    settled: Callable[[], None] = lambda: None,
 ) -> DemoResult:
+    """``settled`` is called once the bulk of step 5 is written (``_SettledWriter``): the local stack starts
+    its stream handlers after those records, whose effects they hold already."""
     with _schedules_read_once():
-        return _load(_DemoLoader(now, random.Random(seed), log), schools_count, seed, delivery_partners)
+        return _load(_DemoLoader(now, random.Random(seed), log, settled), schools_count, seed, delivery_partners)
 
 
 @contextmanager
@@ -327,6 +333,10 @@ LARGE_DEMO_SCHOOLS = 1000
 LARGE_DEMO_PARTNERS = 40
 SMALL_DEMO_PARTNERS = 12
 TRN_KNOWN_SHARE = 0.8  # of the participants onboarded before their partnership, those with a TRN
+ONBOARDED_SCHOOLS = 60  # 2024 partnerships with participants
+ONBOARDED_COHORT = 2024
+SCHOOLS_IMPORTED_BEFORE_NOW = timedelta(hours=2)  # the GIAS import; the reports and choices follow it
+REPORTS_BEFORE_NOW = timedelta(hours=1)
 
 
 def _delivery_partner_count(schools_count: int, wanted: int | None) -> int:
@@ -364,10 +374,14 @@ class _DemoLoader:
     """The steps of ``load_demo`` (see the module's docstring), sharing one random generator, so the order in which
     they draw from it (and so the demo for a seed) is the order they run in."""
 
-    def __init__(self, now: datetime, rng: random.Random, log: Callable[[str], None]) -> None:
+    def __init__(
+        self, now: datetime, rng: random.Random, log: Callable[[str], None], settled: Callable[[], None]
+    ) -> None:
         self.now = now
         self.rng = rng
         self.log = log
+        self.settled = settled
+        self.schools_imported_at = now - SCHOOLS_IMPORTED_BEFORE_NOW
         self.result = DemoResult()
         self.related: dict[tuple[str, int], list[tuple[str, str]]] = {}  # (lp, year) -> [(dp id, dp name)]
         self.people = iter(range(1_000_000))
@@ -434,7 +448,7 @@ class _DemoLoader:
         with tempfile.TemporaryDirectory(prefix="ecf-gias-") as folder:
             path = Path(folder) / "edubasealldata.csv"
             rows = gias.write_gias_csv(path, count, seed)
-            school_import = importers.import_schools(path, self.now)
+            school_import = importers.import_schools(path, self.schools_imported_at)
         self.result.schools_in_extract = school_import.rows
         self.result.schools_imported = school_import.created + school_import.updated + school_import.unchanged
         self.log(
@@ -443,17 +457,23 @@ class _DemoLoader:
         )
         return rows
 
-    # 5. Programme choices and partnerships. Returns the partnerable schools left untouched.
+    # 5. Programme choices, partnerships and their participants, written settled; then a few challenged.
+    # Returns the partnerable schools left untouched.
     def add_partnerships(self, rows: list[dict[str, str]]) -> list[dict[str, str]]:
         eligible = [row for row in rows if _partnerable(row)]
         eligible = list({row["URN"]: row for row in eligible}.values())
         self.rng.shuffle(eligible)
         groups = _SchoolGroups.split(eligible)
         plan = self._plan_partnerships(groups)
-        self.result.programme_choices = self._set_programme_choices(groups)
-        self._onboard_before_partnerships(groups.partnered_2024)
-        created = [pid for pid in (self._report(*planned) for planned in plan) if pid]
+        choices = self._programme_choices(groups)
+        settled = _SettledWriter(self, {row["URN"]: row for row in eligible})
+        created = settled.partnerships(plan)
+        settled.choices(choices)
+        self.result.participants += settled.onboard([row["URN"] for row in groups.partnered_2024[:ONBOARDED_SCHOOLS]])
+        settled.write()
+        self.result.programme_choices = len(choices)
         self.result.partnerships = len(created)
+        self.settled()
         self.result.challenged = self._challenge(created)
         self.log(
             f"  {self.result.partnerships} partnerships (2024 and 2025, {self.result.challenged} challenged), "
@@ -472,21 +492,10 @@ class _DemoLoader:
                     plan.append((row, year, lp, self.rng.choice(partners)[0]))
         return plan
 
-    def _set_programme_choices(self, groups: _SchoolGroups) -> int:
+    def _programme_choices(self, groups: _SchoolGroups) -> list[tuple[str, int, str]]:
+        """(URN, cohort, SIT choice) of the schools that only choose a programme."""
         rng = self.rng
-        choice_jobs = [(row["URN"], rng.choice((2024, 2025)), rng.choice(PROGRAMME_CHOICES)) for row in groups.choosing]
-        # A school partnered last year confirms this year's programme before a provider can report it for 2025.
-        choice_jobs += [(row["URN"], 2025, "provider_led") for row in groups.continuing]
-        for urn, year, choice in choice_jobs:
-            schools.set_programme_choice(urn, year, choice, self.now)
-        return len(choice_jobs)
-
-    def _onboard_before_partnerships(self, partnered_2024: list[dict[str, str]]) -> None:
-        """Participants: onboarded at provider-led schools before their partnership is reported, so the
-        partnerships stream moves them in (Induction::ChangePartnership), as in the real service."""
-        for row in partnered_2024[: min(60, len(partnered_2024))]:
-            schools.set_programme_choice(row["URN"], 2024, "provider_led", self.now)
-            self.result.participants += self._onboard(row["URN"], 2024, self.rng.randint(1, 4))
+        return [(row["URN"], rng.choice((2024, 2025)), rng.choice(PROGRAMME_CHOICES)) for row in groups.choosing]
 
     def new_person(self, urn: str) -> tuple[str, str]:
         """(full name, email) of someone new at the school."""
@@ -508,18 +517,6 @@ class _DemoLoader:
             if kind == "mentor":
                 mentor_email = email
         return 1 + count
-
-    def _report(self, row: dict[str, str], year: int, lp: str, dp_id: str) -> str | None:
-        try:
-            record = partnerships.create_partnership(
-                self.result.lead_providers[lp],
-                {"cohort": str(year), "school_id": importers.school_id_for(row["URN"]), "delivery_partner_id": dp_id},
-                self.now,
-            )
-        except ValidationFailed as error:
-            self.log(f"  skipped a partnership for URN {row['URN']} ({year}): {error}")
-            return None
-        return record.id
 
     def _challenge(self, created: list[str]) -> int:
         """Some of the partnerships challenged by the school."""
@@ -575,6 +572,119 @@ class _DemoLoader:
         self.result.participants += sum(1 + ects for _, ects in FINANCE_SCHOOLS)
         states = ", ".join(f"{count} {state}" for state, count in finance.states.items())
         self.log(f"  {sum(finance.states.values())} declarations ({states}) in {time.monotonic() - self.mark:.1f}s")
+
+
+class _SettledWriter:
+    """Step 5's bulk, as the services and the partnerships stream leave it, written in batches.
+
+    What ``schools.set_programme_choice``, ``partnerships.create_partnership`` and then the partnerships
+    stream's migration would have left, built as domain records and written with ``repositories.seed`` (the
+    repositories' own record -> item mappings, 25 items a ``BatchWriteItem``; what ``make bench`` loads its
+    data with): the partnerships settled (their migration has run), their school cohorts (provider-led, the
+    partnership active), the schools moved to their latest report or choice, and the participants onboarded
+    at some of the 2024 schools already on the partnership's programme, with each provider's participant view
+    (``bench.onboarding``, checked against ``induction.add_participant`` by ``python -m bench.participants``).
+    The reports and choices happen a second apart in the hour before ``now``, after the GIAS import.
+    Writing them through the services took most of the demo's start-up (and their stream records as long
+    again); the banner's POST example still goes through the services and the stream (step 6)."""
+
+    def __init__(self, loader: _DemoLoader, rows_by_urn: dict[str, dict[str, str]]) -> None:
+        self.loader = loader
+        self.rows = rows_by_urn
+        self.rng = loader.rng
+        self.clock = itertools.count(1)
+        self.since = loader.now - REPORTS_BEFORE_NOW
+        self.reported: list[Partnership] = []
+        self.school_cohorts: dict[tuple[str, int], SchoolCohort] = {}
+        self.touched: dict[str, datetime] = {}  # school id -> programme choice time
+        self.onboarded: list[onboarding.Onboarding] = []
+        self.programmes: list[Programme] = []
+        self.academic_start: dict[int, datetime | None] = {}
+        for cohort in cohort_repo.list_cohorts():
+            value = cohort.academic_year_start_date
+            self.academic_start[int(cohort.start_year)] = start_of_day(value.date()) if value is not None else None
+
+    def tick(self) -> datetime:
+        return self.since + timedelta(seconds=next(self.clock))
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def partnerships(self, plan: list[tuple[dict[str, str], int, str, str]]) -> list[str]:
+        """Report each planned partnership; their ids."""
+        names = {dp_id: name for partners in self.loader.related.values() for dp_id, name in partners}
+        for row, year, lp, dp_id in plan:
+            at = self.tick()
+            gias = importers.gias_school(row, f"URN {row['URN']}")
+            school_id = importers.school_id_for(row["URN"])
+            partnership = Partnership(
+                id=self.uuid(), school_id=school_id, urn=row["URN"],
+                lead_provider_id=self.loader.result.lead_providers[lp], delivery_partner_id=dp_id,
+                delivery_partner_name=names[dp_id], cohort=year, relationship=False, pending=False,
+                challenged_at=None, challenge_reason=None, report_id=self.uuid(),
+                challenge_deadline=challenge_deadline(at, self.academic_start.get(year)), created_at=at,
+                updated_at=at, induction_tutor_email=gias.primary_contact_email or gias.secondary_contact_email,
+            )  # fmt: skip
+            self.reported.append(partnership)
+            self.school_cohorts[(school_id, year)] = SchoolCohort(
+                school_id=school_id, cohort=year, induction_programme_choice=FIP, active_partnership_id=partnership.id,
+                active_lead_provider_id=partnership.lead_provider_id, relationship_partnership_ids=frozenset(),
+                default_induction_programme_id=None, appropriate_body=None, opt_out_of_updates=False,
+                created_at=at, updated_at=at,
+            )  # fmt: skip
+        return [p.id for p in self.reported]
+
+    def choices(self, choices: list[tuple[str, int, str]]) -> None:
+        """Programme choices of unpartnered schools (``set_programme_choice``: the school cohort, the school
+        touched)."""
+        for urn, year, choice in choices:
+            at = self.tick()
+            school_id = importers.school_id_for(urn)
+            self.touched[school_id] = at
+            self.school_cohorts[(school_id, year)] = SchoolCohort(
+                school_id=school_id, cohort=year, induction_programme_choice=SIT_CHOICES[choice],
+                active_partnership_id=None, active_lead_provider_id=None, relationship_partnership_ids=frozenset(),
+                default_induction_programme_id=None, appropriate_body=None, opt_out_of_updates=False,
+                created_at=at, updated_at=at,
+            )  # fmt: skip
+
+    def onboard(self, urns: list[str]) -> int:
+        """Participants at the 2024 partnership of each school (one to four ECTs and a mentor on average),
+        onboarded a minute after the report onto the school cohort's default programme; the number onboarded."""
+        by_school = {p.school_id: p for p in self.reported if p.cohort == ONBOARDED_COHORT}
+        count = 0
+        for urn in urns:
+            partnership = by_school.get(importers.school_id_for(urn))
+            if partnership is None:
+                continue
+            at = partnership.created_at + timedelta(minutes=1)
+            school = SchoolRef(id=partnership.school_id, urn=urn)
+            programme = onboarding.new_programme(self.rng, school, partnership.cohort, partnership.id, at)
+            self.programmes.append(programme)
+            key = (partnership.school_id, partnership.cohort)
+            self.school_cohorts[key] = replace(
+                self.school_cohorts[key], default_induction_programme_id=programme.id, updated_at=at
+            )
+            for _ in range(self.rng.randint(2, 5)):
+                count += 1
+                self.onboarded.append(
+                    onboarding.onboard(
+                        self.rng, school=school, programme=programme, partnership=partnership, at=at,
+                        serial=next(self.loader.people),
+                    )
+                )  # fmt: skip
+        return count
+
+    def write(self) -> None:
+        reported = {p.school_id for p in self.reported}
+        schools = [
+            (school_id, importers.gias_school(self.rows[urn], f"URN {urn}"), self.loader.schools_imported_at)
+            for urn in self.rows
+            if (school_id := importers.school_id_for(urn)) in reported or school_id in self.touched
+        ]
+        seed_repo.seed_schools(schools, self.reported, touched=self.touched)
+        seed_repo.seed_partnerships(self.reported, list(self.school_cohorts.values()))
+        onboarding.write_onboarded(self.onboarded, self.programmes)
 
 
 # --------------------------------------------------------------------------- declarations and statements

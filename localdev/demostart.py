@@ -37,13 +37,21 @@ def load(stack: Any) -> None:
         stack.timings["snapshot saved"] = time.monotonic() - mark
 
 
+def _settled(stack: Any) -> None:
+    """The bulk of the demo is written as the stream handlers leave it (``localdev.demo._SettledWriter``): they
+    start after its records, as the change feed does after all of the demo's. What the demo writes next
+    through the services (challenges, the POST example, declarations) reaches them as usual."""
+    for handler in stack.poller.handlers:
+        stack.poller.skip(handler)
+
+
 def _build(stack: Any, now: Any) -> None:
     from chalicelib.events.handlers import CHANGES_STREAM_HANDLER
     from localdev.demo import load_demo
 
     stack.out(f"Loading demo data ({stack.demo_schools} schools)...")
     mark = time.monotonic()
-    stack.demo_result = load_demo(now, schools_count=stack.demo_schools, log=stack.out)
+    stack.demo_result = load_demo(now, schools_count=stack.demo_schools, log=stack.out, settled=lambda: _settled(stack))
     stack.timings["demo"] = time.monotonic() - mark
     # The change feed starts after the demo data, as a feed switched on over existing data does: its handler
     # skips the demo's records (recording them all, a school change for each of 7 providers, took longer than

@@ -93,10 +93,11 @@ def configure_environment(dynamodb_port: int, environ: MutableMapping[str, str] 
 _untune: list[Callable[[], None]] = []
 _moto_state = threading.local()  # this thread's in_transaction and in_query flags (see tune_moto)
 _Patch = tuple[Any, str, Any]  # (class, attribute, replacement)
+ITEM_SIZE_LIMIT = 405_000  # moto's limit for an item (DynamoDB's 400 KB, measured by moto's authors at 409-410 KB)
 
 
 def tune_moto() -> Callable[[], None]:
-    """Four fixes to moto's DynamoDB for a long-running local server (idempotent, process-wide, results unchanged).
+    """Five fixes to moto's DynamoDB for a long-running local server (idempotent, process-wide, results unchanged).
 
     1. Transactions. Before each TransactWriteItems moto deep-copies every table the
        transaction touches, once per item, to roll back on failure: a 100-item
@@ -116,6 +117,9 @@ def tune_moto() -> Callable[[], None]:
        the up-front sort is skipped inside Query. Scan keeps it (its paging needs it).
     4. Responses. Item operations' results are written with ``json.dumps``, not moto's shape-walking
        serializer (``localdev.motojson``: most of a call's time).
+    5. Items. moto checks the 400 KB item limit as it builds each item, attribute by attribute, summing
+       the size of every attribute so far at each one: quadratic in the attributes, and most of the cost
+       of a write (``_item_init``). Here the size is summed once, and the same limit checked.
 
     Returns a function that puts moto back as it was (for tests sharing a process).
     """
@@ -126,7 +130,7 @@ def tune_moto() -> Callable[[], None]:
     motolock.serialise_dynamodb()
     from localdev import motojson
 
-    patches = [*_query_patches(), *_transaction_patches(), _streams_patch(), motojson.patch()]
+    patches = [*_query_patches(), *_transaction_patches(), _streams_patch(), motojson.patch(), _item_patch()]
     saved = [(owner, name, owner.__dict__.get(name)) for owner, name, _ in patches]
     for owner, name, replacement in patches:
         setattr(owner, name, replacement)
@@ -294,6 +298,26 @@ class _QueryCopy:
         if getattr(_moto_state, "projected_index", False) and isinstance(value, list):
             return list(value)
         return copy.deepcopy(value, memo)
+
+
+def _item_patch() -> _Patch:
+    """Fix 5: ``Item.__init__`` with the item's size summed once. moto's ``LimitedSizeDict`` sums every attribute
+    so far for each attribute it adds; sizes are not negative, so the whole item is over the limit exactly when
+    some prefix of it is, and checking the total once raises ``ItemSizeTooLarge`` for the same items."""
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    def item_init(self: Item, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        self.hash_key = hash_key
+        self.range_key = range_key
+        values = {key: DynamoType(value) for key, value in attrs.items()}
+        if sum(bytesize(key) + value.size() for key, value in values.items()) > ITEM_SIZE_LIMIT:
+            raise ItemSizeTooLarge
+        self.attrs = LimitedSizeDict()
+        dict.update(self.attrs, values)  # LimitedSizeDict's own update would check each attribute again
+
+    return Item, "__init__", item_init
 
 
 def _streams_patch() -> _Patch:

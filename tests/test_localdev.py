@@ -310,6 +310,42 @@ def test_demo_data_loads_through_the_services(aws: None) -> None:
     assert created.school_id == example.school_id
 
 
+def test_the_demos_bulk_is_what_the_services_and_the_stream_leave(aws: None) -> None:
+    """Step 5 of the demo is written settled (``_SettledWriter``): the partnerships stream's migration, run now
+    on every partnership, moves nobody and changes no provider's participant views, and every provider sees
+    its participants through the API's own service."""
+    from chalicelib.domain.paging import Order, Page
+    from chalicelib.models.participants import ProviderParticipant
+    from chalicelib.services import migrations, participants
+    from localdev.demo import load_demo
+
+    settled_at: list[int] = []
+    result = load_demo(NOW, schools_count=300, log=lambda _: None, settled=lambda: settled_at.append(1))
+    assert settled_at == [1]
+
+    def views() -> dict[tuple[str, str], dict[str, object]]:
+        return {(v.lead_provider_id, v.user_id): v.attribute_values for v in ProviderParticipant.scan()}
+
+    before = views()
+    assert len(before) >= result.participants - 20  # the example's 4 wait for a partnership; finance's are there
+    later = NOW + timedelta(minutes=5)
+    active = [p for p in models.Partnership.scan() if not p.challenge_reason and not p.relationship]
+    assert len(active) > 20
+    assert all(migrations.migrate(p.id, p.report_id, later) == 0 for p in active)
+    assert views() == before
+
+    visible = {key for key, view in before.items() if view.get("visible_to")}
+    listed = set()
+    for lead_provider_id in result.lead_providers.values():
+        page = participants.list_participants(
+            lead_provider_id, cohorts=None, training_status=None, updated_since=None, order=Order(),
+            page=Page(1, 1000),
+        )  # fmt: skip
+        listed |= {(lead_provider_id, view.user_id) for view in page.items}
+    assert listed == visible
+    assert len(visible) > 50
+
+
 # --------------------------------------------------------------------------- scheduler
 
 

@@ -231,6 +231,62 @@ def test_tuned_index_queries_return_what_moto_returns(aws: None) -> None:
     assert set(next(page for page in untuned if page[0] == "include")[1][0]) == {"pk", "g", "r", "name", "m"}
 
 
+def test_tuned_items_keep_moto_s_size_limit(aws: None) -> None:
+    """``tune_moto``'s items (the size summed once): the same items stored, and the same ValidationException for
+    an item over moto's limit, through PutItem, BatchWriteItem and UpdateItem."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from localdev.stack import ITEM_SIZE_LIMIT, tune_moto
+
+    client = boto3.client("dynamodb", region_name="eu-west-2")
+    client.create_table(
+        TableName="sizes",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    # Ten attributes of 40,000 bytes: 400,000 and their names, under the limit; one more byte of value is not.
+    under = {"pk": {"S": "u"}, **{f"a{i}": {"S": "x" * 40_000} for i in range(10)}}
+    size = sum(len(name) + len(value["S"]) for name, value in under.items())
+    over = {**under, "pk": {"S": "o"}, "extra": {"S": "y" * (ITEM_SIZE_LIMIT - size + 1 - len("extra"))}}
+    nested = {"pk": {"S": "n"}, "m": {"M": {"k": {"L": [{"S": "z" * 100}, {"N": "12"}]}}}, "s": {"SS": ["a", "b"]}}
+
+    def attempts() -> list[Any]:
+        client.delete_item(TableName="sizes", Key={"pk": {"S": "u"}})
+        out: list[Any] = []
+        for call in (
+            lambda: client.put_item(TableName="sizes", Item=under),
+            lambda: client.put_item(TableName="sizes", Item=nested),
+            lambda: client.put_item(TableName="sizes", Item=over),
+            lambda: client.batch_write_item(RequestItems={"sizes": [{"PutRequest": {"Item": over}}]}),
+            lambda: client.update_item(
+                TableName="sizes", Key={"pk": {"S": "u"}}, UpdateExpression="SET extra = :e",
+                ExpressionAttributeValues={":e": over["extra"]},
+            ),
+        ):  # fmt: skip
+            try:
+                call()
+                out.append("ok")
+            except ClientError as error:
+                out.append((error.response["Error"]["Code"], error.response["Error"]["Message"]))
+        out.append(client.scan(TableName="sizes")["Items"])
+        return out
+
+    untuned = attempts()
+    undo = tune_moto()
+    try:
+        tuned = attempts()
+    finally:
+        undo()
+    assert tuned == untuned
+    assert untuned[:2] == ["ok", "ok"]
+    assert untuned[2] == ("ValidationException", "Item size has exceeded the maximum allowed size")
+    assert untuned[3] == untuned[2]
+    assert untuned[4] == ("ValidationException", "Item size to update has exceeded the maximum allowed size")
+    assert sorted(item["pk"]["S"] for item in untuned[5]) == ["n", "u"]
+
+
 # --------------------------------------------------------------------------- the demo data's snapshot
 
 

@@ -31,7 +31,7 @@ from chalicelib.repositories import cohorts as cohort_repo
 from chalicelib.repositories import common
 from chalicelib.services import tokens
 
-SCALE = Scale(schools=1_500, partnerships=300, delivery_partners=20, participants=600)
+SCALE = Scale(schools=1_500, partnerships=300, delivery_partners=20, participants=600, declarations=0)
 FIRST_PAGE_BUDGET = 3
 SCHOOLS = "/api/v3/schools/ecf?filter[cohort]=2025"
 PARTNERSHIPS = "/api/v3/partnerships/ecf"

@@ -76,29 +76,35 @@ def seed_delivery_partners(partners: Sequence[DeliveryPartner], relationships: S
 # --------------------------------------------------------------------------- schools and partnerships
 
 
-def seed_schools(schools: Sequence[tuple[str, GiasSchool, datetime]], reported: Sequence[Partnership]) -> int:
+def seed_schools(
+    schools: Sequence[tuple[str, GiasSchool, datetime]],
+    reported: Sequence[Partnership],
+    touched: Mapping[str, datetime] | None = None,
+) -> int:
     """Benchmark and demo data only: schools ``(id, GIAS fields, created at)`` as the GIAS import creates them
     (``imports.new_school_item``), then moved as ``partnerships.save_reported`` (and a later delivery partner
     change) moves them for each of the ``reported`` partnerships: the cohort partnered, the school listed, and
-    ``updated_at`` and its key at the latest report. Returns the number of schools written."""
+    ``updated_at`` and its key at the latest report, or at its ``touched`` time (school id -> a programme
+    choice's time, as ``schools.save_programme_choice`` touches it) if later. Returns the number of schools
+    written."""
     partnered: dict[str, set[float]] = {}  # NumberSetAttribute; the cohorts stay ints
-    touched: dict[str, datetime] = {}
+    latest = dict(touched or {})
     for partnership in reported:
         if partnership.relationship or partnership.challenge_reason:
             raise ValueError("seed_schools takes reported (active) partnerships only")
         partnered.setdefault(partnership.school_id, set()).add(partnership.cohort)
-        previous = touched.get(partnership.school_id)
+        previous = latest.get(partnership.school_id)
         if previous is None or partnership.updated_at > previous:
-            touched[partnership.school_id] = partnership.updated_at
+            latest[partnership.school_id] = partnership.updated_at
     items: list[SchoolItem] = []
     for school_id, gias, created_at in schools:
         item = new_school_item(school_id, gias, created_at)
         if school_id in partnered:
             item.partnered_cohorts = partnered[school_id]
             item.listed = school_repo.LISTED
-            if touched[school_id] > item.updated_at:
-                item.updated_at = touched[school_id]
-                item.updated_key = school_repo.sort_key(touched[school_id], school_id)
+        if school_id in latest and latest[school_id] > item.updated_at:
+            item.updated_at = latest[school_id]
+            item.updated_key = school_repo.sort_key(latest[school_id], school_id)
         items.append(item)
     return _write(SchoolItem, items)
 

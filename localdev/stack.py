@@ -115,6 +115,8 @@ def tune_moto() -> Callable[[], None]:
        items and then filters them: a school looked up by URN sorted 3,000 schools.
        Query sorts its matches itself (by the full key, so the order is total), so
        the up-front sort is skipped inside Query. Scan keeps it (its paging needs it).
+       Matches of a KEYS_ONLY or INCLUDE index are projected without a deep copy of the
+       whole item first, and each match is sized once, not twice, against the page limit.
     4. Responses. Item operations' results are written with ``json.dumps``, not moto's shape-walking
        serializer (``localdev.motojson``: most of a call's time).
     5. Items. moto checks the 400 KB item limit as it builds each item, attribute by attribute, summing
@@ -228,10 +230,12 @@ def _query_patches() -> list[_Patch]:
     """Fix 3: inside Query, the table's items unsorted (Query sorts its matches itself), and no deep copy of
     the matches of a keys-only or INCLUDE index (its projection copies what it keeps)."""
     from moto.dynamodb.models import table as table_module
+    from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
 
     original_query = Table.query
     original_all_items = Table.all_items
+    original_item_size = Item.size
 
     def all_items(self: Table) -> list[Any]:
         if not getattr(_moto_state, "in_query", False):
@@ -243,16 +247,31 @@ def _query_patches() -> list[_Patch]:
     def query(self: Table, *args: Any, **kwargs: Any) -> Any:
         _moto_state.in_query = True
         _moto_state.projected_index = _projects_keys(self, args[7] if len(args) > 7 else kwargs.get("index_name"))  # noqa: PLR2004 - index_name's position in Table.query
+        _moto_state.sizes = {}
         try:
             return original_query(self, *args, **kwargs)
         finally:
             _moto_state.in_query = _moto_state.projected_index = False
+            _moto_state.sizes = None
+
+    def item_size(self: Item) -> int:
+        """Inside a Query, each item's size once: moto sizes every match twice against the 1 MB page limit (no
+        item changes during a Query, which runs under motolock's lock, and every item sized is alive in its
+        table, so its ``id`` is not reused meanwhile)."""
+        sizes = getattr(_moto_state, "sizes", None)
+        if sizes is None:
+            return original_item_size(self)
+        found = sizes.get(id(self))
+        if found is None:
+            found = sizes[id(self)] = original_item_size(self)
+        return int(found)
 
     return [
         (Table, "all_items", all_items),
         (Table, "query", query),
         (table_module, "copy", _QueryCopy),
         (table_module.SecondaryIndex, "project", _project),
+        (Item, "size", item_size),
     ]
 
 
@@ -268,10 +287,20 @@ def _project(self: Any, item: Any) -> Any:
     if kind == "INCLUDE":
         names += self.projection.get("NonKeyAttributes", [])
     projected = Item(item.hash_key, item.range_key, {})
-    for name in names:
-        if name in item.attrs:
-            projected.attrs[name] = copy.deepcopy(item.attrs[name])
+    # A part of a stored item is within the size limit: set without LimitedSizeDict's check of every attribute.
+    dict.update(projected.attrs, {name: _copied(item.attrs[name]) for name in names if name in item.attrs})
     return projected
+
+
+SCALAR_TYPES = frozenset({"S", "N", "B", "BOOL", "NULL"})  # values moto keeps as str, bytes, bool: never changed
+
+
+def _copied(value: Any) -> Any:
+    """A copy of an attribute value for a projected item: a new ``DynamoType`` sharing the immutable value of a
+    scalar, a deep copy of anything else (lists, maps, sets)."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    return DynamoType(value) if value.type in SCALAR_TYPES else copy.deepcopy(value)
 
 
 def _projects_keys(table: Table, index_name: str | None) -> bool:

@@ -159,3 +159,25 @@ def test_an_unknown_route_is_the_deployed_apis_json_api_404(server: ApiServer, w
         status, _, body = fetch(server, "GET", f"{PARTNERS}/{uuid.uuid4()}", {"Authorization": f"Bearer {token}"})
     assert (status, body) == (404, {"error": m.NOT_FOUND})
     assert [line["status"] for line in logs.requests] == [404]  # as on AWS: no line for the unknown routes
+
+
+def test_connections_are_served_without_nagles_delay(server: ApiServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's side of each connection has TCP_NODELAY: the body, written after the headers, is sent at once
+    instead of waiting for the client's delayed ACK (up to 40 ms a request on Linux; docs/local-stack.md)."""
+    from localdev.apiserver import RequestHandler
+
+    seen: list[int] = []
+    setup = RequestHandler.setup
+
+    def recording_setup(self: RequestHandler) -> None:
+        setup(self)
+        seen.append(self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    monkeypatch.setattr(RequestHandler, "setup", recording_setup)
+    server.start()
+    port = server.server.server_address[1]
+    with socket.create_connection(("127.0.0.1", port), timeout=ANSWER_WITHIN) as client:
+        client.sendall(request_bytes("GET", PARTNERS))
+        answer = client.recv(65536).decode(errors="replace")
+    assert answer.startswith(UNAUTHORIZED)
+    assert seen == [1]

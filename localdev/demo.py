@@ -1,4 +1,5 @@
-"""Demo data for the local stack, loaded through the product's services (the admin CLI's code paths).
+"""Demo data for the local stack, loaded through the product's services (the admin CLI's code paths), except the
+bulk of step 5, written settled in batches (``_SettledWriter``).
 
 What ``load_demo`` creates, in order:
 
@@ -8,15 +9,17 @@ What ``load_demo`` creates, in order:
 3. 40 delivery partners (12 for a demo under 1,000 schools), each working with one to
    three lead providers for cohorts 2021-2025 (``add_delivery_partner``, ``relate_delivery_partner``);
 4. a generated GIAS extract (``localdev.gias``) imported with ``import_schools``;
-5. programme choices for some schools and a few hundred partnerships for 2024 and 2025
-   spread over the lead providers (``set_programme_choice``, ``create_partnership``),
-   a few of them challenged by the school (``challenge_partnership``);
+5. programme choices for some schools, a few hundred partnerships for 2024 and 2025
+   spread over the lead providers and participants at 60 of them, as ``set_programme_choice``,
+   ``create_partnership`` and the partnerships stream's migration leave them (``_SettledWriter``:
+   domain records written with ``repositories.seed``); then a few of the partnerships challenged by
+   the school (``challenge_partnership``);
 6. one API token per lead provider (``create_token``);
 7. a few dozen declarations in every state on participants of one provider and cohort, and a payable
    statement ready to authorise (``load_declarations``, which explains how each state is reached).
 
-Everything is deterministic for a seed except the tokens and ids, which the services make, and the
-declarations' dates, which follow the clock (see ``plan_finance``).
+Everything is deterministic for a seed except the tokens and the ids the services make, and the dates, which
+follow the clock (see ``plan_finance``).
 """
 
 from __future__ import annotations

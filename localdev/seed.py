@@ -5,10 +5,11 @@
 The sandbox is where lead providers try their integrations, as the real service runs it: it answers the
 ``X-With-Server-Date`` header (every stage but prod does) and holds demo data. This loads the same data as
 ``make run`` (``localdev.demo.load_demo``: lead providers, cohorts and statements, delivery partners, a generated
-GIAS extract, partnerships, participants, declarations) through the same services, into the stage's DynamoDB tables
-with the caller's AWS credentials, and prints one API token per lead provider: they are shown once (only their
-hashes are stored), so hand them over then. The stage's stream functions do on AWS what the local poller does:
-participants move into their partnerships a few seconds after the partnerships are written.
+GIAS extract, partnerships, participants, declarations) the same way (the services, and batch writes of settled
+records for the bulk of the partnerships and participants), into the stage's DynamoDB tables with the caller's AWS
+credentials, and prints one API token per lead provider: they are shown once (only their hashes are stored), so
+hand them over then. The stage's stream functions do on AWS what the local poller does: they see the settled
+partnerships and find nobody to move, and move the POST example's participants once a provider reports it.
 
 It refuses prod, any stage not in ``SEEDABLE``, and a stage that already has lead providers (seed once; to start
 again, empty the tables). The tables come from the stage's stack (``make deploy``) and the token key from SSM.

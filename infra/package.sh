@@ -21,7 +21,7 @@ case "$STAGE" in
     *) echo "infra/package.sh: unknown stage '$STAGE' (dev, test, sandbox or prod)" >&2; exit 2 ;;
 esac
 OUT="${2:-out}"
-FRAGMENTS=(infra/template.json infra/monitoring.json infra/lint-pending.json)
+FRAGMENTS=(infra/template.json infra/monitoring.json)
 SCRATCH="$(mktemp -d)"
 trap 'rm -rf "$SCRATCH"' EXIT
 MERGED="$SCRATCH/merge-template.json"

@@ -11,7 +11,7 @@ import pytest
 from tests.package_helpers import ROOT
 from tools import stack_alarms, stack_lint, stack_template
 
-FRAGMENTS = [ROOT / "infra" / name for name in ("template.json", "monitoring.json", "lint-pending.json")]
+FRAGMENTS = [ROOT / "infra" / name for name in ("template.json", "monitoring.json")]
 
 
 def _template(**resources: dict[str, Any]) -> dict[str, Any]:
@@ -59,7 +59,7 @@ def test_the_project_fragments_merge(tmp_path: Path) -> None:
     api = merged["Resources"]["RestAPI"]["Properties"]
     assert "GatewayResponses" in api, "from template.json"
     assert "AccessLogSetting" in api, "from monitoring.json"
-    assert "ignore_checks" in merged["Resources"]["RestAPI"]["Metadata"]["cfn-lint"]["config"], "lint-pending.json"
+    assert "TracingEnabled" in api, "from template.json: X-Ray on the stage (cfn-lint-serverless WS2002)"
     assert stack_template.main(["merge", str(tmp_path / "m.json"), *map(str, FRAGMENTS)]) == 0
     clash = tmp_path / "clash.json"
     clash.write_text('{"Parameters": {"Stage": {"Default": "prod"}}}')

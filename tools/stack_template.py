@@ -4,8 +4,7 @@
     python -m tools.stack_template finish SAM --stage STAGE    complete chalice's sam.json in place
 
 ``merge``: `chalice package --merge-template` takes one file, so the fragments (``infra/template.json``: tables,
-streams, roles; ``infra/monitoring.json``: alarm topic, access logs, API alarms, on-failure destinations;
-``infra/lint-pending.json``: suppressions that changes in flight resolve) are
+streams, roles; ``infra/monitoring.json``: alarm topic, access logs, API alarms, on-failure destinations) are
 deep-merged into one. Two fragments may add to the same resource (say ``RestAPI``), but a value set differently in
 two of them is an error: nothing is overridden silently.
 

@@ -48,6 +48,9 @@ def _pins(path: Path) -> dict[str, str]:
 # --------------------------------------------------------------------------- size and contents
 
 
+COMPRESS_OVER_BYTES = 1024
+
+
 def test_code_and_dependencies_within_five_megabytes(packaged: Packaged) -> None:
     function = packaged.function_zip.stat().st_size
     layer = packaged.layer_zip.stat().st_size
@@ -160,6 +163,13 @@ def test_cold_start_modules_are_precompiled_as_unchecked_hash_pycs(packaged: Pac
     finally:
         for archive in archives.values():
             archive.close()
+
+
+def test_api_gateway_compresses_large_responses(packaged: Packaged) -> None:
+    """Responses over 1 KB are gzipped for clients that accept it: the Swagger UI page's script (1.8 MB), the
+    OpenAPI documents and large JSON:API pages (``minimum_compression_size`` in .chalice/config.json)."""
+    api = packaged.template["Resources"]["RestAPI"]["Properties"]
+    assert api["MinimumCompressionSize"] == COMPRESS_OVER_BYTES
 
 
 # --------------------------------------------------------------------------- runtime and architecture

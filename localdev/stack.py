@@ -116,7 +116,8 @@ def tune_moto() -> Callable[[], None]:
        Query sorts its matches itself (by the full key, so the order is total), so
        the up-front sort is skipped inside Query. Scan keeps it (its paging needs it).
        Matches of a KEYS_ONLY or INCLUDE index are projected without a deep copy of the
-       whole item first, and each match is sized once, not twice, against the page limit.
+       whole item first, and each match is sized once, not twice, against the page limit (so is each
+       item of a BatchGetItem).
     4. Responses. Item operations' results are written with ``json.dumps``, not moto's shape-walking
        serializer (``localdev.motojson``: most of a call's time).
     5. Items. moto checks the 400 KB item limit as it builds each item, attribute by attribute, summing
@@ -232,10 +233,12 @@ def _query_patches() -> list[_Patch]:
     from moto.dynamodb.models import table as table_module
     from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
 
     original_query = Table.query
     original_all_items = Table.all_items
     original_item_size = Item.size
+    original_batch_get_item = DynamoHandler.batch_get_item
 
     def all_items(self: Table) -> list[Any]:
         if not getattr(_moto_state, "in_query", False):
@@ -254,17 +257,24 @@ def _query_patches() -> list[_Patch]:
             _moto_state.in_query = _moto_state.projected_index = False
             _moto_state.sizes = None
 
+    def batch_get_item(self: DynamoHandler) -> Any:
+        _moto_state.sizes = {}
+        try:
+            return original_batch_get_item(self)
+        finally:
+            _moto_state.sizes = None
+
     def item_size(self: Item) -> int:
-        """Inside a Query, each item's size once: moto sizes every match twice against the 1 MB page limit (no
-        item changes during a Query, which runs under motolock's lock, and every item sized is alive in its
-        table, so its ``id`` is not reused meanwhile)."""
+        """Inside a Query or a BatchGetItem, each item's size once: moto sizes every item twice against the
+        page's limit (1 MB, 16 MB). No item changes during the call, which runs under motolock's lock; the
+        memo holds each item it sized, so no other item can take its ``id`` meanwhile."""
         sizes = getattr(_moto_state, "sizes", None)
         if sizes is None:
             return original_item_size(self)
         found = sizes.get(id(self))
-        if found is None:
-            found = sizes[id(self)] = original_item_size(self)
-        return int(found)
+        if found is None or found[0] is not self:
+            found = sizes[id(self)] = (self, original_item_size(self))
+        return int(found[1])
 
     return [
         (Table, "all_items", all_items),
@@ -272,6 +282,7 @@ def _query_patches() -> list[_Patch]:
         (table_module, "copy", _QueryCopy),
         (table_module.SecondaryIndex, "project", _project),
         (Item, "size", item_size),
+        (DynamoHandler, "batch_get_item", batch_get_item),
     ]
 
 

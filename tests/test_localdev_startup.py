@@ -173,8 +173,9 @@ def test_moto_item_responses_written_as_json_are_what_motos_serializer_writes(aw
 
 
 def test_tuned_index_queries_return_what_moto_returns(aws: None) -> None:
-    """``tune_moto``'s index queries (no deep copy before projecting, a direct projection): KEYS_ONLY, INCLUDE
-    and ALL indexes give the same pages as moto untuned."""
+    """``tune_moto``'s index queries (no deep copy before projecting, a direct projection, each match sized once):
+    KEYS_ONLY, INCLUDE and ALL indexes give the same pages as moto untuned; so does BatchGetItem (items sized
+    once), with and without a projection."""
     import boto3
 
     from localdev.stack import tune_moto
@@ -218,6 +219,10 @@ def test_tuned_index_queries_return_what_moto_returns(aws: None) -> None:
                 if "LastEvaluatedKey" not in page:
                     break
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        keys = [{"pk": {"S": f"p{i}"}} for i in (6, 0, 3, 9)]  # p9 does not exist
+        for extra in ({}, {"ProjectionExpression": "pk, m, #n", "ExpressionAttributeNames": {"#n": "name"}}):
+            found = client.batch_get_item(RequestItems={"indexes": {"Keys": keys, **extra}})
+            out.append(("batch", found["Responses"]["indexes"], found["UnprocessedKeys"]))
         return out
 
     untuned = pages()
@@ -229,6 +234,9 @@ def test_tuned_index_queries_return_what_moto_returns(aws: None) -> None:
     assert tuned == untuned
     assert untuned[0][1][0] == {"pk": {"S": "p1"}, "g": {"S": "group"}, "r": {"S": "001"}}
     assert set(next(page for page in untuned if page[0] == "include")[1][0]) == {"pk", "g", "r", "name", "m"}
+    batches = [page for page in untuned if page[0] == "batch"]
+    assert [sorted(item["pk"]["S"] for item in page[1]) for page in batches] == [["p0", "p3", "p6"]] * 2
+    assert set(batches[1][1][0]) == {"pk", "m", "name"}
 
 
 def test_tuned_items_keep_moto_s_size_limit(aws: None) -> None:

@@ -21,56 +21,14 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
-import botocore.client
-
-from chalicelib import config
+from bench.botocore_samples import Sample, install, sample
 
 PATH = "/api/v3/partnerships/ecf"
 REPS = int(os.environ.get("BENCH_REPS", "30"))
 COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "7"))
-
-
-@dataclass
-class Sample:
-    requests: list[str] = field(default_factory=list)
-    dynamodb_seconds: float = 0.0
-
-
-_open: list[Sample] = []
-
-
-def _install() -> None:
-    original = botocore.client.BaseClient._make_api_call
-
-    def timed(client: Any, operation: str, params: dict[str, Any]) -> Any:
-        if not _open or client.meta.service_model.service_name != "dynamodb":
-            return original(client, operation, params)
-        prefix = config.current().table_prefix + "-"
-        table = str(params.get("TableName", "transaction" if "TransactItems" in params else "batch"))
-        table = table.removeprefix(prefix)
-        started = time.perf_counter()
-        try:
-            return original(client, operation, params)
-        finally:
-            _open[-1].dynamodb_seconds += time.perf_counter() - started
-            _open[-1].requests.append(f"{operation}({table})")
-
-    botocore.client.BaseClient._make_api_call = timed  # type: ignore[method-assign]
-
-
-@contextmanager
-def _sample() -> Iterator[Sample]:
-    sample = Sample()
-    _open.append(sample)
-    try:
-        yield sample
-    finally:
-        _open.remove(sample)
 
 
 class Writer:
@@ -90,12 +48,12 @@ class Writer:
         attributes = {"cohort": "2025", "school_id": school_id, "delivery_partner_id": self.dp}
         body = json.dumps({"data": {"type": "ecf-partnership", "attributes": attributes}})
         headers = {**self.headers, **({"Idempotency-Key": key} if key else {})}
-        with _sample() as sample:
+        with sample() as taken:
             started = time.perf_counter()
             response = self.client.http.post(PATH, headers=headers, body=body)
             elapsed = time.perf_counter() - started
         assert response.status_code == 200, response.body
-        return response, sample, elapsed
+        return response, taken, elapsed
 
 
 def _row(name: str, runs: list[tuple[Any, Sample, float]]) -> str:
@@ -115,7 +73,7 @@ def warm_table() -> None:
 
     with mock_aws():
         fresh_tables()
-        _install()
+        install()
         with Client(app_module.app, stage_name="test") as client:
             writer = Writer(client)
             writer.post(None)

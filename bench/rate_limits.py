@@ -19,15 +19,12 @@ import bench  # noqa: F401 - first: fake credentials and the test stage before m
 import os
 import statistics
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import botocore.client
-
+from bench.botocore_samples import Sample, install, sample
 from chalicelib import config
 
 SCALE = float(os.environ.get("BENCH_SCALE", "0.02"))
@@ -36,47 +33,6 @@ ROUTES = {
     "GET delivery-partners": "/api/v3/delivery-partners",
     "GET schools, first page": "/api/v3/schools/ecf?filter[cohort]=2025&page[per_page]=100",
 }
-
-
-@dataclass
-class Sample:
-    requests: list[str] = field(default_factory=list)
-    dynamodb_seconds: float = 0.0
-    seconds: float = 0.0
-
-
-_open: list[Sample] = []
-
-
-def _install() -> None:
-    """Record every DynamoDB request botocore makes while a sample is open (PynamoDB's and the raw client's)."""
-    original = botocore.client.BaseClient._make_api_call
-
-    def timed(client: Any, operation: str, params: dict[str, Any]) -> Any:
-        if not _open or client.meta.service_model.service_name != "dynamodb":
-            return original(client, operation, params)
-        table = str(params.get("TableName", "transaction" if "TransactItems" in params else "batch"))
-        table = table.removeprefix(config.current().table_prefix + "-")
-        started = time.perf_counter()
-        try:
-            return original(client, operation, params)
-        finally:
-            _open[-1].dynamodb_seconds += time.perf_counter() - started
-            _open[-1].requests.append(f"{operation}({table})")
-
-    botocore.client.BaseClient._make_api_call = timed  # type: ignore[method-assign]
-
-
-@contextmanager
-def _sample() -> Iterator[Sample]:
-    sample = Sample()
-    _open.append(sample)
-    started = time.perf_counter()
-    try:
-        yield sample
-    finally:
-        sample.seconds = time.perf_counter() - started
-        _open.remove(sample)
 
 
 @dataclass
@@ -117,10 +73,10 @@ class Limiter:
 
 def _get(client: Any, path: str, token: str | None, status: int) -> Sample:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    with _sample() as sample:
+    with sample() as taken:
         response = client.http.get(path, headers=headers)
     assert response.status_code == status, (path, response.status_code, response.body)
-    return sample
+    return taken
 
 
 def on_and_off(client: Any, limiter: Limiter, name: str, path: str, token: str) -> list[Row]:
@@ -181,7 +137,7 @@ def run(say: Callable[[str], None]) -> None:
 
     with mock_aws():
         fresh_tables()
-        _install()
+        install()
         scale = Scale.factor(SCALE)
         say(f"loading {scale} ...")
         data = load(scale)

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import random
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,8 +42,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bench.declarations import DeclarationData, load_declarations
-from bench.onboarding import ParticipantData, make_participants, write_onboarded
-from chalicelib.domain.clock import start_of_day, truncate, utcnow
+from bench.onboarding import ParticipantData, make_participants, seeded_uuid, write_onboarded
+from chalicelib.domain.clock import truncate, utcnow
 from chalicelib.domain.imports import GiasSchool
 from chalicelib.domain.participants import SchoolRef
 from chalicelib.domain.partnerships import FIP, Partnership, challenge_deadline
@@ -53,6 +52,7 @@ from chalicelib.domain.schools import SchoolCohort
 from chalicelib.repositories import cohorts as cohort_repo
 from chalicelib.repositories import seed as seed_repo
 from chalicelib.services import importers, providers, tokens
+from chalicelib.services import partnerships as partnership_service
 from localdev.fakeaws import fresh_storage
 
 DEMO_COHORT = Path(__file__).resolve().parent.parent / "data" / "demo-cohort"
@@ -302,10 +302,6 @@ def index_pages_sized_as_on_aws() -> Iterator[None]:
         Item.size = real_size  # type: ignore[method-assign]
 
 
-def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
 def load(
     scale: Scale,
     *,
@@ -330,10 +326,7 @@ def load(
     importers.import_cohort(DEMO_COHORT, now - timedelta(days=1400))
     for name, lp_id in data.lead_providers.items():
         data.tokens[lp_id] = tokens.create_token(name, now - timedelta(days=30)).token
-    academic_start: dict[int, datetime | None] = {}
-    for cohort in cohort_repo.list_cohorts():
-        value = cohort.academic_year_start_date
-        academic_start[int(cohort.start_year)] = start_of_day(value.date()) if value is not None else None
+    academic_start = {int(c.start_year): partnership_service.academic_start(c) for c in cohort_repo.list_cohorts()}
     phase("lead providers, cohorts, tokens (services)", started)
 
     started = time.perf_counter()
@@ -414,7 +407,7 @@ def _load_delivery_partners(data: Dataset, rng: random.Random) -> None:
         name = f"{PLACES[i % len(PLACES)]} {DP_WORDS[(i // len(PLACES)) % len(DP_WORDS)]}"
         if i >= len(PLACES) * len(DP_WORDS):
             name += f" {i // (len(PLACES) * len(DP_WORDS)) + 1}"
-        partner = DeliveryPartner(id=_uuid(rng), name=name, created_at=at, updated_at=at)
+        partner = DeliveryPartner(id=seeded_uuid(rng), name=name, created_at=at, updated_at=at)
         partners.append(partner)
         chosen: set[str] = set()
         for _ in range(rng.choices([1, 2, 3], weights=[35, 40, 25])[0]):
@@ -542,7 +535,7 @@ def _make_partnerships(
         created, updated = _reported_at(data, rng, school, n % max(count // recent, 1) == 0)
         partner_id = rng.choice(data.delivery_partners[lp_id])
         partnership = Partnership(
-            id=_uuid(rng),
+            id=seeded_uuid(rng),
             school_id=school.id,
             urn=school.urn,
             lead_provider_id=lp_id,
@@ -553,7 +546,7 @@ def _make_partnerships(
             pending=False,
             challenged_at=None,
             challenge_reason=None,
-            report_id=_uuid(rng),
+            report_id=seeded_uuid(rng),
             challenge_deadline=challenge_deadline(updated, academic_start.get(year)),
             created_at=created,
             updated_at=updated,

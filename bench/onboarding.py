@@ -96,7 +96,8 @@ class ParticipantData:
         )
 
 
-def _uuid(rng: random.Random) -> str:
+def seeded_uuid(rng: random.Random) -> str:
+    """A version-4 UUID drawn from ``rng``: the same ids for the same seed."""
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
@@ -114,10 +115,10 @@ def onboard(
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     email = f"{first.lower()}.{last.lower()}{serial}@{school.urn}.example.org"
     trn = None if rng.random() < 0.4 else str(1_000_000 + rng.randrange(8_999_999))
-    user_id = _uuid(rng)
+    user_id = seeded_uuid(rng)
     cohort = programme.cohort
     profile = Profile(
-        id=_uuid(rng),
+        id=seeded_uuid(rng),
         user_id=user_id,
         participant_type=participant_type,
         status="active",
@@ -151,7 +152,7 @@ def onboard(
         active_partnership_id=partnership.id if partnership else None,
         appropriate_body=None,
     )
-    record = induction.first_record(school, programme, setup, None, email, None, at, record_id=_uuid(rng))
+    record = induction.first_record(school, programme, setup, None, email, None, at, record_id=seeded_uuid(rng))
     profile = profile.with_records([record], programme.id)
     state = ProfileState(
         profile_id=profile.id,
@@ -160,7 +161,7 @@ def onboard(
         lead_provider_id=partnership.lead_provider_id if partnership else None,
         created_at=at,
     )
-    state_unique = _uuid(rng)
+    state_unique = seeded_uuid(rng)
     view = None
     if partnership is not None:
         participant = _participant(user, profile, programme, partnership)
@@ -203,7 +204,7 @@ def new_programme(
     rng: random.Random, school: SchoolRef, cohort: int, partnership_id: str | None, at: datetime
 ) -> Programme:
     return Programme(
-        id=_uuid(rng),
+        id=seeded_uuid(rng),
         school_id=school.id,
         school_urn=school.urn,
         cohort=cohort,

@@ -29,7 +29,6 @@ import itertools
 import random
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -602,16 +601,13 @@ class _SettledWriter:
         self.touched: dict[str, datetime] = {}  # school id -> programme choice time
         self.onboarded: list[onboarding.Onboarding] = []
         self.programmes: list[Programme] = []
-        self.academic_start: dict[int, datetime | None] = {}
-        for cohort in cohort_repo.list_cohorts():
-            value = cohort.academic_year_start_date
-            self.academic_start[int(cohort.start_year)] = start_of_day(value.date()) if value is not None else None
+        self.academic_start = {int(c.start_year): partnerships.academic_start(c) for c in cohort_repo.list_cohorts()}
 
     def tick(self) -> datetime:
         return self.since + timedelta(seconds=next(self.clock))
 
     def uuid(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        return onboarding.seeded_uuid(self.rng)
 
     def partnerships(self, plan: list[tuple[dict[str, str], int, str, str]]) -> list[str]:
         """Report each planned partnership; their ids."""

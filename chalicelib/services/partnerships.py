@@ -142,7 +142,7 @@ def _planned_partnership(
     if row is not None and not row.relationship and not row.challenge_reason:
         # Our own confirmed row appeared after the school check read the school cohort (a concurrent report).
         raise ValidationFailed({"school_id": [m.ALREADY_CONFIRMED]})
-    deadline = challenge_deadline(now, _academic_start(cohort))
+    deadline = challenge_deadline(now, academic_start(cohort))
     if row is None:
         partnership_id = str(uuid.uuid4())
         new = Partnership(
@@ -180,7 +180,8 @@ def _planned_partnership(
     return school, reported, False
 
 
-def _academic_start(cohort: Cohort) -> datetime | None:
+def academic_start(cohort: Cohort) -> datetime | None:
+    """The start of the cohort's academic year (midnight), which a challenge deadline counts from."""
     value = cohort.academic_year_start_date
     return start_of_day(value.date()) if value is not None else None
 
@@ -252,7 +253,7 @@ def update_partnership(
             delivery_partner_id=partner.id,
             delivery_partner_name=partner.name,
             report_id=str(uuid.uuid4()),
-            challenge_deadline=challenge_deadline(now, _academic_start(cohort_row) if cohort_row else None),
+            challenge_deadline=challenge_deadline(now, academic_start(cohort_row) if cohort_row else None),
             induction_tutor_email=school.contact_email,
         )
         try:

@@ -24,8 +24,7 @@ def load(stack: Any) -> None:
     restored = snapshot.restore(path) if path is not None else None
     if restored is not None:
         stack.demo_result, stack.drained = restored
-        for handler in stack.poller.handlers:
-            stack.poller.skip(handler)
+        _handlers_start_now(stack)  # the snapshot holds what they did with its records
         stack.feed_after_demo = True
         stack.timings["snapshot"] = time.monotonic() - mark
         stack.out(f"Loaded the demo data ({stack.demo_schools} schools) from {path}")
@@ -37,10 +36,11 @@ def load(stack: Any) -> None:
         stack.timings["snapshot saved"] = time.monotonic() - mark
 
 
-def _settled(stack: Any) -> None:
-    """The bulk of the demo is written as the stream handlers leave it (``localdev.demo._SettledWriter``): they
-    start after its records, as the change feed does after all of the demo's. What the demo writes next
-    through the services (challenges, the POST example, declarations) reaches them as usual."""
+def _handlers_start_now(stack: Any) -> None:
+    """Every stream handler starts after the records written so far. After a snapshot: their effects are in it.
+    While building: the bulk of the demo is written as the handlers leave it (``localdev.demo._SettledWriter``),
+    and what the demo writes next through the services (challenges, the POST example, declarations) reaches them
+    as usual."""
     for handler in stack.poller.handlers:
         stack.poller.skip(handler)
 
@@ -51,7 +51,9 @@ def _build(stack: Any, now: Any) -> None:
 
     stack.out(f"Loading demo data ({stack.demo_schools} schools)...")
     mark = time.monotonic()
-    stack.demo_result = load_demo(now, schools_count=stack.demo_schools, log=stack.out, settled=lambda: _settled(stack))
+    stack.demo_result = load_demo(
+        now, schools_count=stack.demo_schools, log=stack.out, settled=lambda: _handlers_start_now(stack)
+    )
     stack.timings["demo"] = time.monotonic() - mark
     # The change feed starts after the demo data, as a feed switched on over existing data does: its handler
     # skips the demo's records (recording them all, a school change for each of 7 providers, took longer than

@@ -24,7 +24,7 @@ from chalicelib.config import DEFAULT_DYNAMODB_PORT  # settings are read lazily:
 from localdev.stack import HOST, PortInUse, Stack
 
 if TYPE_CHECKING:
-    from localdev.demo import FinanceExample
+    from localdev.demo_finance import FinanceExample
 
 DEFAULT_PORT = 8000
 READY = "Ready."

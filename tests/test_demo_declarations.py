@@ -1,4 +1,4 @@
-"""The local stack's demo declarations (``localdev.demo.load_declarations``), loaded at the real date as
+"""The local stack's demo declarations (``localdev.demo_finance.load_declarations``), loaded at the real date as
 ``make run`` does: every state, a payable statement that ``authorise`` accepts, and the banner's declaration
 curls working through the API at the server's date."""
 
@@ -17,7 +17,8 @@ import pytest
 from chalicelib.domain.clock import utcnow
 from chalicelib.services import statements
 from localdev.__main__ import print_tokens
-from localdev.demo import DemoResult, load_demo, plan_finance
+from localdev.demo import DemoResult, load_demo
+from localdev.demo_finance import plan_finance
 from localdev.stack import tune_moto
 
 WANTED = {"submitted", "eligible", "payable", "paid", "voided", "ineligible", "awaiting-clawback"}
